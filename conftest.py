@@ -1,0 +1,45 @@
+"""The pytest session's infrastructure: started once, only when a test asks for it.
+
+``DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` point the suite at existing infrastructure; otherwise
+the same embedded PostgreSQL and Kafka as ``make run`` are started on free ports in a temporary
+directory (so a running dev stack is never touched). ``VETGATE_TEST_INFRA=containers`` uses
+testcontainers instead, on machines with a Docker engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from vetgate_devstack.infra import InfraPorts, Infrastructure, running_infrastructure
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _containers() -> Iterator[None]:
+    from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
+    from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+
+    with PostgresContainer("postgres:18") as pg, KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
+        os.environ["DATABASE_URL"] = pg.get_connection_url(driver=None)
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
+        yield
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    state_dir: Path = tmp_path_factory.mktemp("vetgate")
+    ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("VETGATE_TEST_INFRA") == "containers":
+            stack.enter_context(_containers())
+        yield stack.enter_context(running_infrastructure(state_dir, ports, kafka_heap="512m"))

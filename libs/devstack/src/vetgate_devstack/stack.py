@@ -1,0 +1,110 @@
+"""``make run``: the whole system in the foreground — infrastructure, migrations, the four services."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import signal
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from vetgate_devstack.infra import InfraPorts, Infrastructure, running_infrastructure
+from vetgate_devstack.seed import write_credentials
+from vetgate_devstack.services import SERVICE_PORTS, ServiceProcess, wait_ready
+
+console = Console(stderr=True)
+
+
+def service_port(name: str) -> int:
+    return int(os.environ.get(f"VETGATE_{name.upper()}_PORT", SERVICE_PORTS[name]))
+
+
+def migrate_all(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url  # the services' settings read it, as in production
+    for name in SERVICE_PORTS:
+        importlib.import_module(f"vetgate_{name}.bootstrap").bootstrap().migrate()
+
+
+def run_stack(state_dir: Path) -> None:
+    started = time.monotonic()
+    ports = InfraPorts(
+        kafka=int(os.environ.get("VETGATE_KAFKA_PORT", 9092)),
+        kafka_controller=int(os.environ.get("VETGATE_KAFKA_CONTROLLER_PORT", 9093)),
+        smtp=int(os.environ.get("VETGATE_SMTP_PORT", 1025)),
+    )
+    with running_infrastructure(state_dir, ports) as infra:
+        console.print(f"[green]✓[/] infrastructure up in {time.monotonic() - started:.1f}s")
+        migrate_all(infra.database_url)
+        services = [
+            ServiceProcess(name, service_port(name), _service_env(infra), state_dir / "logs") for name in SERVICE_PORTS
+        ]
+        for service in services:
+            service.spawn()
+        try:
+            asyncio.run(wait_ready(services))
+            _write_credentials(state_dir, infra, services)
+            _announce(services, infra, state_dir, time.monotonic() - started)
+            _supervise(services)
+        finally:
+            for service in services:
+                service.stop()
+    console.print("[green]✓[/] stopped")
+
+
+def _service_env(infra: Infrastructure) -> dict[str, str]:
+    return {
+        "DATABASE_URL": infra.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
+        "VETGATE_DEV": "1",
+        "VETGATE_SMTP_HOST": infra.smtp_host,
+        "VETGATE_SMTP_PORT": str(infra.smtp_port),
+    }
+
+
+def _write_credentials(state_dir: Path, infra: Infrastructure, services: list[ServiceProcess]) -> None:
+    token = next(s for s in services if s.name == "token")
+    write_credentials(
+        state_dir / "dev-credentials.json",
+        token.url,
+        {
+            "kafka_bootstrap": infra.kafka_bootstrap,
+            "smtp": {"host": infra.smtp_host, "port": infra.smtp_port},
+            "mailbox_dir": str(infra.mailbox_dir.resolve()),
+            "services": {s.name: s.url for s in services},
+        },
+    )
+
+
+def _announce(services: list[ServiceProcess], infra: Infrastructure, state_dir: Path, elapsed: float) -> None:
+    console.print(f"[bold green]Vetgate is ready[/] in {elapsed:.1f}s")
+    for s in services:
+        console.print(f"  {s.name:<13} {s.url}   (logs: {state_dir / 'logs' / s.name}.log)")
+    console.print(f"  kafka         {infra.kafka_bootstrap}")
+    console.print(f"  smtp sink     {infra.smtp_host}:{infra.smtp_port} → {infra.mailbox_dir}")
+    console.print(f"  credentials   {state_dir / 'dev-credentials.json'}")
+    console.print("Press Ctrl-C to stop.")
+
+
+def _supervise(services: list[ServiceProcess]) -> None:
+    """Restart a service that dies; return on SIGINT/SIGTERM."""
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    while not stopping:
+        for service in services:
+            code = service.exited()
+            if code is not None:
+                service.restarts += 1
+                console.print(f"[red]✗[/] {service.name} exited ({code}); restarting (#{service.restarts})")
+                time.sleep(min(service.restarts, 5))
+                service.spawn()
+        time.sleep(0.5)
+    console.print("stopping…")

@@ -1,0 +1,122 @@
+"""Hosting a service: its HTTP app plus the outbox relay and event consumer running beside it.
+
+Each service's ``bootstrap.py`` builds a :class:`ServiceHost` by hand (the composition root) and its
+``main.py`` asks it for the FastAPI app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka.client import AIOKafkaClient
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vetgate_platform.db import create_engine
+from vetgate_platform.http import ReadinessCheck, create_service_app
+from vetgate_platform.logs import configure_logging, get_logger
+from vetgate_platform.migrations import upgrade
+from vetgate_platform.settings import ServiceSettings
+
+from vetgate_messaging import migrations as messaging_versions
+from vetgate_messaging.consumer import EventConsumer
+from vetgate_messaging.relay import OutboxRelay
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceHost:
+    settings: ServiceSettings
+    migrations: Path
+    engine: AsyncEngine = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    consumer: EventConsumer = field(init=False)
+    routers: list[APIRouter] = field(default_factory=list)
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.engine = create_engine(s.database_url, s.schema)
+        self.relay = OutboxRelay(self.engine, s.kafka_bootstrap_servers, s.schema)
+        self.consumer = EventConsumer(
+            group=s.service_name, engine=self.engine, bootstrap_servers=s.kafka_bootstrap_servers
+        )
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents ``source`` of everything this service emits."""
+        return f"/vetgate/{self.settings.service_name}"
+
+    def migrate(self) -> None:
+        """Apply the shared messaging revisions and the service's own (``migrations`` holds those)."""
+        upgrade(self.settings.database_url, self.settings.schema, [messaging_versions.VERSIONS, self.migrations])
+
+    def create_app(self) -> FastAPI:
+        configure_logging(self.settings.service_name, self.settings.log_level)
+        kafka: AIOKafkaClient | None = None
+
+        async def database_probe() -> None:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        async def kafka_probe() -> None:
+            if kafka is None:
+                raise ConnectionError("Kafka client not started")
+            await kafka.fetch_all_metadata()
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            nonlocal kafka
+            kafka = AIOKafkaClient(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                client_id=f"vetgate-{self.settings.service_name}-probe",
+            )
+            tasks = [asyncio.create_task(_forever(self.relay.run, "relay"))]
+            if self.consumer.topics:
+                tasks.append(asyncio.create_task(_forever(self._consume, "consumer")))
+            tasks += [asyncio.create_task(_forever(job, job.__name__)) for job in self.background]
+            with contextlib.suppress(Exception):
+                await kafka.bootstrap()
+            log.info("service started", url=self.settings.base_url)
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await kafka.close()
+                await self.engine.dispose()
+
+        checks: Sequence[ReadinessCheck] = (
+            ReadinessCheck("database", database_probe),
+            ReadinessCheck("kafka", kafka_probe),
+        )
+        app = create_service_app(self.settings.service_name, checks, lifespan)
+        for router in self.routers:
+            app.include_router(router)
+        return app
+
+    async def _consume(self) -> None:
+        await self.consumer.start()
+        try:
+            await self.consumer.run()
+        finally:
+            await self.consumer.stop()
+
+
+async def _forever(job: Callable[[], Awaitable[None]], name: str, delay: float = 1.0) -> None:
+    """Keep a background loop alive: log a crash and start it again (never silently stop)."""
+    while True:
+        try:
+            await job()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task crashed; restarting", task=name)
+            await asyncio.sleep(delay)

@@ -1,0 +1,1 @@
+"""Vetgate catalogue service: integration templates, the tenant catalogue and activations."""

@@ -1,0 +1,1 @@
+"""Vetgate notifier service: credential delivery by signed webhook or email."""

@@ -1,0 +1,1 @@
+"""Vetgate provisioning service: virtual users and per-tenant client credentials."""

@@ -1,0 +1,1 @@
+"""Vetgate token service: the OAuth 2.0 authorization server."""

@@ -1,0 +1,156 @@
+"""The outbox relay against the real broker and database: exactly once, in order, woken by NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vetgate_devstack.infra import Infrastructure
+from vetgate_messaging.outbox import add_event
+from vetgate_messaging.relay import OutboxRelay
+
+from .conftest import Pinged, ping
+from .kafka_helpers import ce_id, eventually, read_topic
+
+SOURCE = "/vetgate/test"
+
+
+async def stage(engine: AsyncEngine, event_cls: type[Pinged], count: int, keys: int = 8) -> list[str]:
+    async with engine.begin() as conn:
+        return [await add_event(conn, ping(event_cls, f"agg-{i % keys}", i), source=SOURCE) for i in range(count)]
+
+
+async def pending_count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))).scalar_one())
+
+
+async def drain(relay: OutboxRelay) -> None:
+    while await relay.relay_once():
+        pass
+
+
+async def test_relay_killed_between_publish_and_mark_publishes_nothing_twice(
+    infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
+) -> None:
+    staged = await stage(engine, event_cls, 50)
+
+    doomed = OutboxRelay(engine, infra.kafka_bootstrap, schema)
+    await doomed.start_producer()
+    pending = await doomed.fetch_pending()
+    await doomed.publish(pending[:30])  # acknowledged by Kafka...
+    await doomed.stop_producer()  # ...and the relay is gone before mark_published ran
+    assert await pending_count(engine) == 50
+
+    successor = OutboxRelay(engine, infra.kafka_bootstrap, schema)
+    await successor.start_producer()
+    try:
+        assert await successor.recover() == 30
+        await drain(successor)
+    finally:
+        await successor.stop_producer()
+
+    published = Counter(ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic))
+    assert published == Counter(staged), "every staged event exactly once on the topic"
+    assert await pending_count(engine) == 0
+
+
+async def test_relay_process_sigkilled_mid_stream_still_publishes_exactly_once(
+    infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
+) -> None:
+    staged = await stage(engine, event_cls, 3000)
+    runner = [sys.executable, str(Path(__file__).with_name("relay_runner.py")), schema, "--batch-size", "25"]
+    env = {**os.environ, "DATABASE_URL": infra.database_url, "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap}
+
+    victim = subprocess.Popen(runner, env=env)
+    try:
+        await eventually(lambda: _published_between(engine, 300, 2700), what="relay mid-stream")
+    finally:
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+    assert 0 < await pending_count(engine) < 3000
+
+    survivor = subprocess.Popen(runner, env=env)
+    try:
+        await eventually(lambda: _no_pending(engine), what="every event published")
+    finally:
+        survivor.terminate()
+        survivor.wait()
+
+    published = Counter(ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic))
+    assert published == Counter(staged)
+
+
+async def _published_between(engine: AsyncEngine, low: int, high: int) -> bool:
+    return low <= 3000 - await pending_count(engine) <= high
+
+
+async def _no_pending(engine: AsyncEngine) -> bool:
+    return await pending_count(engine) == 0
+
+
+async def test_relay_keeps_per_key_order_across_partitions(
+    infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
+) -> None:
+    await stage(engine, event_cls, 1000, keys=20)
+    relay = OutboxRelay(engine, infra.kafka_bootstrap, schema, batch_size=300)
+    await relay.start_producer()
+    try:
+        await drain(relay)
+    finally:
+        await relay.stop_producer()
+
+    records = await read_topic(infra.kafka_bootstrap, event_cls.topic)
+    assert len(records) == 1000
+    assert len({r.partition for r in records}) > 1, "keys spread over several partitions"
+    by_key: dict[bytes, list[int]] = {}
+    for r in records:  # partition then offset order: the order a consumer sees
+        by_key.setdefault(r.key or b"", []).append(event_cls.parse_lenient(r.value or b"").seq)
+    for key, seqs in by_key.items():
+        assert seqs == sorted(seqs), f"{key!r} out of order"
+
+
+async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(
+    infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
+) -> None:
+    relay = OutboxRelay(engine, infra.kafka_bootstrap, schema, poll_interval=3600)
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _is_leader(relay), what="relay leadership")
+        await asyncio.sleep(0.2)  # the relay is now waiting for NOTIFY (its poll is an hour away)
+        [event_id] = await stage(engine, event_cls, 1)
+        await eventually(lambda: _no_pending(engine), timeout=20, what="NOTIFY wake-up")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert [ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic)] == [event_id]
+
+
+async def _is_leader(relay: OutboxRelay) -> bool:
+    return relay.is_leader
+
+
+async def test_a_second_relay_waits_while_the_first_leads(
+    infra: Infrastructure, engine: AsyncEngine, schema: str
+) -> None:
+    first = OutboxRelay(engine, infra.kafka_bootstrap, schema)
+    second = OutboxRelay(engine, infra.kafka_bootstrap, schema)
+    first_task = asyncio.create_task(first.run())
+    await eventually(lambda: _is_leader(first), what="first relay leads")
+    second_task = asyncio.create_task(second.run())
+    try:
+        await asyncio.sleep(1.0)
+        assert not second.is_leader, "two leaders would publish a key's events out of order"
+        first_task.cancel()
+        await asyncio.gather(first_task, return_exceptions=True)
+        await eventually(lambda: _is_leader(second), what="failover to the second relay")
+    finally:
+        second_task.cancel()
+        await asyncio.gather(second_task, return_exceptions=True)
