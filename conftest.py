@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from vetgate_devstack.infra import InfraPorts, Infrastructure, running_infrastructure
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from vetgate_devstack.infra import InfraPorts, Infrastructure, free_port, running_infrastructure
 
 
 @contextlib.contextmanager

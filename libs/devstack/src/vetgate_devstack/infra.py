@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,13 @@ from vetgate_events.topics import all_topics
 from vetgate_devstack import kafka
 from vetgate_devstack.postgres import EmbeddedPostgres
 from vetgate_devstack.smtp_sink import start_smtp_sink
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (tests run beside a dev stack without clashing)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

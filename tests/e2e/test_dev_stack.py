@@ -1,0 +1,107 @@
+"""`make run`'s stack, as a user meets it: starts, is ready, keeps mail, stops without orphans, restarts warm."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from vetgate_devstack.infra import free_port
+
+SERVICES = ("token", "catalogue", "provisioning", "notifier")
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
+    env["VETGATE_HOME"] = str(tmp_path / "state")
+    for name in SERVICES:
+        env[f"VETGATE_{name.upper()}_PORT"] = str(free_port())
+    for var in ("VETGATE_KAFKA_PORT", "VETGATE_KAFKA_CONTROLLER_PORT", "VETGATE_SMTP_PORT"):
+        env[var] = str(free_port())
+    return env
+
+
+def start(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vetgate_devstack.cli", "dev"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(env: dict[str, str], proc: subprocess.Popen[bytes], timeout: float = 180) -> float:
+    started = time.monotonic()
+    urls = [f"http://127.0.0.1:{env[f'VETGATE_{n.upper()}_PORT']}" for n in SERVICES]
+    while time.monotonic() - started < timeout:
+        assert proc.poll() is None, f"the stack exited with {proc.returncode}; logs in {env['VETGATE_HOME']}"
+        try:
+            if all(httpx.get(f"{u}/healthz").status_code == httpx.get(f"{u}/readyz").status_code == 200 for u in urls):
+                credentials = Path(env["VETGATE_HOME"]) / "dev-credentials.json"
+                if credentials.exists():
+                    return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("stack not ready")
+
+
+def stop(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGINT) -> list[psutil.Process]:
+    children = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(sig)
+    proc.wait(timeout=90)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    return alive
+
+
+@pytest.fixture
+def running(stack_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    proc = start(stack_env)
+    yield proc
+    if proc.poll() is None:
+        stop(proc, signal.SIGKILL)
+
+
+def test_dev_stack_starts_keeps_mail_stops_cleanly_and_restarts_on_its_data(
+    stack_env: dict[str, str], running: subprocess.Popen[bytes]
+) -> None:
+    wait_ready(stack_env, running)
+    state = Path(stack_env["VETGATE_HOME"])
+    credentials = json.loads((state / "dev-credentials.json").read_text())
+    assert set(credentials) >= {"support", "tenants", "kafka_bootstrap", "smtp", "mailbox_dir"}
+    assert {"client_id", "client_secret", "token_url"} <= set(credentials["support"])
+    tenant = credentials["tenants"][0]
+    assert tenant["admin"]["token_url"].endswith(f"/{tenant['provet_id']}/oauth2/token/")
+    assert {"username", "password"} <= set(tenant["users"][0])
+    assert credentials["kafka_bootstrap"] == f"127.0.0.1:{stack_env['VETGATE_KAFKA_PORT']}"
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "vetgate@localhost", "owner@example.com", "hello"
+    mail.set_content("credentials inside")
+    with smtplib.SMTP(credentials["smtp"]["host"], credentials["smtp"]["port"]) as smtp:
+        smtp.send_message(mail)
+    [eml] = Path(credentials["mailbox_dir"]).glob("*.eml")
+    assert b"Subject: hello" in eml.read_bytes()
+
+    assert stop(running) == [], "Ctrl-C leaves no process behind"
+    assert running.returncode == 0
+    assert not (state / "postgres" / "postmaster.pid").exists(), "PostgreSQL stopped"
+
+    again = start(stack_env)
+    try:
+        wait_ready(stack_env, again)
+        assert json.loads((state / "dev-credentials.json").read_text())["support"] == credentials["support"]
+        assert list(Path(credentials["mailbox_dir"]).glob("*.eml")) == [eml], "data kept"
+    finally:
+        assert stop(again, signal.SIGTERM) == []
