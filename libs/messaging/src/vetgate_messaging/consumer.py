@@ -107,6 +107,7 @@ class EventConsumer:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_interval_ms=600_000,
+            fetch_max_wait_ms=100,
         )
         await self._consumer.start()
 
