@@ -25,8 +25,9 @@ run: install ## Run the whole system in the foreground (Ctrl-C stops everything)
 	$(UV) run --frozen vetgate dev
 
 .PHONY: test
-test: install ## Run the whole test suite (starts its own Postgres, Kafka and SMTP sink)
+test: install ## Lint, typecheck and run the whole test suite (starts its own Postgres, Kafka and SMTP sink)
 	$(UV) run --frozen ruff check .
+	$(UV) run --frozen mypy libs services
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 .PHONY: lint

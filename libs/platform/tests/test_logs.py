@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -13,9 +14,13 @@ SECRET = "s3cr3t-Zq8v0pX1yT6uR4wE2nM9bV7cL5kJ3hG"
 
 
 @pytest.fixture(autouse=True)
-def _reset_structlog() -> None:
+def _restore_logging() -> Iterator[None]:
+    """configure_logging binds to pytest's captured stdout; later tests must not write to it."""
+    handlers = logging.getLogger().handlers[:]
+    yield
     structlog.reset_defaults()
     structlog.contextvars.clear_contextvars()
+    logging.getLogger().handlers[:] = handlers
 
 
 def lines(out: str) -> list[dict[str, object]]:

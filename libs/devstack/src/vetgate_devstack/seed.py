@@ -43,7 +43,8 @@ def new_seed(token_base_url: str) -> dict[str, Any]:
 def write_credentials(path: Path, token_base_url: str, infrastructure: dict[str, Any]) -> dict[str, Any]:
     """Keep the identities of an earlier run; refresh what describes this run's infrastructure."""
     existing: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    seed = {k: existing[k] for k in ("support", "tenants") if k in existing} or new_seed(token_base_url)
+    kept: dict[str, Any] = {k: existing[k] for k in ("support", "tenants") if k in existing}
+    seed = kept or new_seed(token_base_url)
     document = {**seed, **infrastructure}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

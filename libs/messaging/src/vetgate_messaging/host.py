@@ -41,8 +41,8 @@ class ServiceHost:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.engine = create_engine(s.database_url, s.schema)
-        self.relay = OutboxRelay(self.engine, s.kafka_bootstrap_servers, s.schema)
+        self.engine = create_engine(s.database_url, s.schema_name)
+        self.relay = OutboxRelay(self.engine, s.kafka_bootstrap_servers, s.schema_name)
         self.consumer = EventConsumer(
             group=s.service_name, engine=self.engine, bootstrap_servers=s.kafka_bootstrap_servers
         )
@@ -54,7 +54,7 @@ class ServiceHost:
 
     def migrate(self) -> None:
         """Apply the shared messaging revisions and the service's own (``migrations`` holds those)."""
-        upgrade(self.settings.database_url, self.settings.schema, [messaging_versions.VERSIONS, self.migrations])
+        upgrade(self.settings.database_url, self.settings.schema_name, [messaging_versions.VERSIONS, self.migrations])
 
     def create_app(self) -> FastAPI:
         configure_logging(self.settings.service_name, self.settings.log_level)

@@ -102,6 +102,7 @@ class OutboxRelay:
             await conn.commit()
             self.is_leader = True
             raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None, "an open asyncpg connection"
             channel = notify_channel(self._schema)
             await raw.add_listener(channel, self._on_notify)
             log.info("outbox relay is leader", schema=self._schema)
@@ -190,7 +191,7 @@ class OutboxRelay:
     async def recover(self) -> int:
         """Mark pending events that already reached Kafka (a predecessor died before marking them)."""
         async with self._engine.connect() as conn:
-            pending = dict(
+            pending: dict[str, int] = dict(
                 (await conn.execute(text("SELECT event_id::text, id FROM outbox WHERE published_at IS NULL"))).all()
             )
             if not pending:

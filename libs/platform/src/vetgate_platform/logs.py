@@ -45,7 +45,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         processors=[*shared, structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
-        cache_logger_on_first_use=True,
+        # Not cached: module-level loggers must follow a later reconfiguration (tests, CLIs).
+        cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)
     # Libraries that use stdlib logging (uvicorn, aiokafka, alembic) go through the same renderer.
