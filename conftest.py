@@ -19,10 +19,12 @@ from vetgate_devstack.infra import InfraPorts, Infrastructure, free_port, runnin
 
 @contextlib.contextmanager
 def _containers() -> Iterator[None]:
-    from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
+    # Only for machines with a Docker engine (there is none on the project's CI machines).
+    from testcontainers.community.kafka import KafkaContainer
+    from testcontainers.community.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:18") as pg, KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka:
+    kafka_image = os.environ.get("VETGATE_TEST_KAFKA_IMAGE", "confluentinc/cp-kafka:7.9.0")  # Kafka 3.9
+    with PostgresContainer("postgres:18") as pg, KafkaContainer(kafka_image).with_kraft() as kafka:
         os.environ["DATABASE_URL"] = pg.get_connection_url(driver=None)
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = kafka.get_bootstrap_server()
         yield

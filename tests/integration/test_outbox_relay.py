@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -154,3 +155,19 @@ async def test_a_second_relay_waits_while_the_first_leads(
     finally:
         second_task.cancel()
         await asyncio.gather(second_task, return_exceptions=True)
+
+
+async def test_prune_deletes_old_published_rows_and_never_pending_ones(
+    infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
+) -> None:
+    await stage(engine, event_cls, 5)
+    relay = OutboxRelay(engine, infra.kafka_bootstrap, schema, retention=timedelta(0))
+    await relay.start_producer()
+    try:
+        await drain(relay)
+    finally:
+        await relay.stop_producer()
+    await stage(engine, event_cls, 2)
+    assert await relay.prune() == 5
+    assert await pending_count(engine) == 2
+    assert await OutboxRelay(engine, infra.kafka_bootstrap, schema).prune() == 0, "default keeps a week"

@@ -13,36 +13,30 @@ from vetgate_events.common import ProvetId
 Channel = Literal["hook_url", "email"]
 
 
-class CredentialsDelivered(IntegrationEvent):
+class _DeliveryOutcome(IntegrationEvent):
+    """What every outcome of a credential delivery says (keyed by activation, like its cause)."""
+
+    topic = topics.NOTIFIER_DELIVERIES
+
+    delivery_id: UUID
+    activation_id: UUID
+    provet_id: ProvetId
+    client_id: str
+    channel: Channel
+    attempts: int
+
+    def partition_key(self) -> str:
+        return str(self.activation_id)
+
+
+class CredentialsDelivered(_DeliveryOutcome):
     """The owner's endpoint accepted the credentials (2xx), or the mail server took the mail."""
 
-    topic = topics.NOTIFIER_DELIVERIES
-
-    delivery_id: UUID
-    activation_id: UUID
-    provet_id: ProvetId
-    client_id: str
-    channel: Channel
-    attempts: int
     delivered_at: datetime
 
-    def partition_key(self) -> str:
-        return str(self.activation_id)
 
-
-class CredentialsDeliveryFailed(IntegrationEvent):
+class CredentialsDeliveryFailed(_DeliveryOutcome):
     """Every attempt failed; the delivery stays recoverable."""
 
-    topic = topics.NOTIFIER_DELIVERIES
-
-    delivery_id: UUID
-    activation_id: UUID
-    provet_id: ProvetId
-    client_id: str
-    channel: Channel
-    attempts: int
     last_error: str
     failed_at: datetime
-
-    def partition_key(self) -> str:
-        return str(self.activation_id)

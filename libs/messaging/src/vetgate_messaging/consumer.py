@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from prometheus_client import Counter
@@ -154,7 +155,19 @@ class EventConsumer:
             return await self._poison(record, f"invalid {envelope.type}: {_summary(exc)}")
         delivery = Delivery(envelope, record.topic, record.partition, record.offset)
         reprocess = decode_headers(record.headers or ()).get(inbox.REPROCESS_HEADER)
-        key = inbox.inbox_key(envelope.id, reprocess)
+        # Every log line the handler writes carries the event's id and trace, like an HTTP request's.
+        with structlog.contextvars.bound_contextvars(event_id=envelope.id, traceparent=envelope.traceparent):
+            key = inbox.inbox_key(envelope.id, reprocess)
+            return await self._apply_with_retries(record, handler, event, delivery, key)
+
+    async def _apply_with_retries(
+        self,
+        record: ConsumerRecord[bytes, bytes],
+        handler: Handler,
+        event: IntegrationEvent,
+        delivery: Delivery,
+        key: str,
+    ) -> Outcome:
         attempt = 0
         while True:
             attempt += 1
@@ -163,9 +176,7 @@ class EventConsumer:
             except _TRANSIENT as exc:
                 # An outage is not the record's fault: wait it out without using up its attempts.
                 attempt -= 1
-                log.warning(
-                    "transient failure; retrying", group=self.group, error=type(exc).__name__, event_id=envelope.id
-                )
+                log.warning("transient failure; retrying", group=self.group, error=type(exc).__name__)
                 await asyncio.sleep(self._retry_delay * 5)
             except PoisonEvent as exc:
                 return await self._poison(record, f"handler refused: {exc}")
@@ -175,7 +186,6 @@ class EventConsumer:
                 log.warning(
                     "handler failed; retrying",
                     group=self.group,
-                    event_id=envelope.id,
                     attempt=attempt,
                     error=type(exc).__name__,
                 )

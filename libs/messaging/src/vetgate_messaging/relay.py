@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -59,12 +61,15 @@ class OutboxRelay:
         *,
         batch_size: int = 2000,
         poll_interval: float = 1.0,
+        retention: timedelta = timedelta(days=7),
     ) -> None:
         self._engine = engine
         self._bootstrap = bootstrap_servers
         self._schema = schema
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._retention = retention
+        self._pruned_at = 0.0
         self._wakeup = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self.is_leader = False
@@ -88,6 +93,7 @@ class OutboxRelay:
             while True:
                 self._wakeup.clear()  # before the read: a commit during the batch re-arms it
                 if await self.relay_once() == 0:
+                    await self._prune_when_due()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), self._poll_interval)
         finally:
@@ -187,6 +193,20 @@ class OutboxRelay:
                 ),
                 {"topics": [t for t, _ in high], "parts": [p for _, p in high], "offs": list(high.values())},
             )
+
+    async def _prune_when_due(self, every: float = 600.0) -> None:
+        if time.monotonic() - self._pruned_at >= every:
+            self._pruned_at = time.monotonic()
+            await self.prune()
+
+    async def prune(self) -> int:
+        """Published rows are kept a while for operators (where did event X go?), then deleted."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :s)"),
+                {"s": self._retention.total_seconds()},
+            )
+        return int(result.rowcount)
 
     async def recover(self) -> int:
         """Mark pending events that already reached Kafka (a predecessor died before marking them)."""
