@@ -171,3 +171,28 @@ async def test_prune_deletes_old_published_rows_and_never_pending_ones(
     assert await relay.prune() == 5
     assert await pending_count(engine) == 2
     assert await OutboxRelay(engine, infra.kafka_bootstrap, schema).prune() == 0, "default keeps a week"
+
+
+async def test_relay_that_loses_its_database_session_recovers_and_keeps_publishing(
+    infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
+) -> None:
+    relay = OutboxRelay(engine, infra.kafka_bootstrap, schema, poll_interval=0.2)
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _is_leader(relay), what="relay leadership")
+        async with engine.connect() as conn:  # what a database restart does to the relay's sessions
+            killed = await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :app AND pid <> pg_backend_pid()"
+                ),
+                {"app": f"vetgate-{schema}"},
+            )
+            assert killed.all(), "the relay's lock session was there to kill"
+        staged = await stage(engine, event_cls, 20)
+        await eventually(lambda: _no_pending(engine), what="publishing after reconnect")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    published = Counter(ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic))
+    assert published == Counter(staged)

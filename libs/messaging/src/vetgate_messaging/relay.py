@@ -90,7 +90,11 @@ class OutboxRelay:
         await self.start_producer()
         try:
             await self.recover()
+            checked_at = time.monotonic()
             while True:
+                if time.monotonic() - checked_at >= self._poll_interval:
+                    await _still_holding_lock(listener)
+                    checked_at = time.monotonic()
                 self._wakeup.clear()  # before the read: a commit during the batch re-arms it
                 if await self.relay_once() == 0:
                     await self._prune_when_due()
@@ -231,3 +235,9 @@ class OutboxRelay:
             RECOVERED.labels(self._schema).inc(len(found))
             log.warning("outbox recovery: events were already on Kafka", schema=self._schema, count=len(found))
         return len(found)
+
+
+async def _still_holding_lock(listener: AsyncConnection) -> None:
+    """Raise if the lock's session is gone (database restart): another relay may lead by now."""
+    await listener.execute(text("SELECT 1"))
+    await listener.commit()  # back outside a transaction, where notifications are delivered
