@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
 from vetgate_devstack.kafka import ensure_topics
-from vetgate_events import IntegrationEvent
+from vetgate_events.testing import Pinged, pinged_on
 from vetgate_messaging import migrations
 from vetgate_messaging.consumer import Delivery, EventConsumer
 from vetgate_messaging.outbox import add_event
@@ -30,21 +30,7 @@ from vetgate_platform.db import create_engine
 from vetgate_platform.migrations import upgrade
 
 
-class BenchPinged(IntegrationEvent):
-    topic = "bench.pings.v1"
-    aggregate: str
-    seq: int
-    at: datetime
-
-    def partition_key(self) -> str:
-        return self.aggregate
-
-
-def bound_event(topic: str) -> type[BenchPinged]:
-    return type("BenchPinged", (BenchPinged,), {"topic": topic, "__module__": __name__})
-
-
-async def stage(engine: AsyncEngine, cls: type[BenchPinged], count: int, per_tx: int = 1000) -> None:
+async def stage(engine: AsyncEngine, cls: type[Pinged], count: int, per_tx: int = 1000) -> None:
     for start in range(0, count, per_tx):
         async with engine.begin() as conn:
             for seq in range(start, min(start + per_tx, count)):
@@ -60,7 +46,7 @@ async def fresh_schema(database_url: str, name: str) -> AsyncEngine:
 async def relay_throughput(bootstrap: str, database_url: str, events: int) -> float:
     """Events/s published (and marked) from rows already committed in the outbox."""
     suffix = uuid.uuid4().hex[:8]
-    cls = bound_event(f"bench.relay-{suffix}.v1")
+    cls = pinged_on(f"bench.relay-{suffix}.v1")
     await ensure_topics(bootstrap, {cls.topic: 12})
     engine = await fresh_schema(database_url, f"bench_relay_{suffix}")
     await stage(engine, cls, events)
@@ -82,7 +68,7 @@ async def relay_throughput(bootstrap: str, database_url: str, events: int) -> fl
 async def commit_to_handler_latency(bootstrap: str, database_url: str, events: int, rate: float) -> list[float]:
     """Seconds from the business transaction's commit to the consumer handler running, per event."""
     suffix = uuid.uuid4().hex[:8]
-    cls = bound_event(f"bench.latency-{suffix}.v1")
+    cls = pinged_on(f"bench.latency-{suffix}.v1")
     group = f"bench-{suffix}"
     await ensure_topics(bootstrap, {cls.topic: 12, f"{group}.dlq.v1": 1})
     schema = f"bench_lat_{suffix}"
@@ -93,7 +79,7 @@ async def commit_to_handler_latency(bootstrap: str, database_url: str, events: i
     consumer = EventConsumer(group=group, engine=engine, bootstrap_servers=bootstrap)
 
     @consumer.handles(cls)
-    async def measure(event: BenchPinged, conn: AsyncConnection, delivery: Delivery) -> None:
+    async def measure(event: Pinged, conn: AsyncConnection, delivery: Delivery) -> None:
         latencies.append(time.perf_counter() - committed[event.seq])
         if len(latencies) == events:
             done.set()
@@ -121,9 +107,7 @@ async def commit_to_handler_latency(bootstrap: str, database_url: str, events: i
     return latencies
 
 
-async def warm_up(
-    engine: AsyncEngine, cls: type[BenchPinged], committed: dict[int, float], consumer: EventConsumer
-) -> None:
+async def warm_up(engine: AsyncEngine, cls: type[Pinged], committed: dict[int, float], consumer: EventConsumer) -> None:
     """One event end to end first: the group joins and the relay leads before we measure."""
     async with engine.begin() as conn:
         await add_event(conn, cls(aggregate="warm", seq=-1, at=datetime.now(UTC)), source="/vetgate/bench")

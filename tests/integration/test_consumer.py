@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vetgate_devstack.infra import Infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events import envelope_for
+from vetgate_events.testing import Pinged, ping
 from vetgate_events.topics import dlq_topic
 from vetgate_messaging.consumer import Delivery, EventConsumer
 from vetgate_messaging.dlq import ERROR_HEADER, ORIGIN_OFFSET, ORIGIN_TOPIC
 
-from .conftest import Pinged, ping
 from .kafka_helpers import eventually, partitions, read_topic
 
 SOURCE = "/vetgate/test"

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_devstack.infra import Infrastructure
+from vetgate_events.testing import Pinged, ping
 from vetgate_messaging.outbox import add_event
 from vetgate_messaging.relay import OutboxRelay
 
-from .conftest import Pinged, ping
 from .kafka_helpers import ce_id, eventually, read_topic
 
 SOURCE = "/vetgate/test"
@@ -122,16 +124,23 @@ async def test_a_commit_wakes_the_relay_without_waiting_for_the_poll(
     infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
 ) -> None:
     relay = OutboxRelay(engine, infra.kafka_bootstrap, schema, poll_interval=3600)
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: _is_leader(relay), what="relay leadership")
+    async with leading(relay):
         await asyncio.sleep(0.2)  # the relay is now waiting for NOTIFY (its poll is an hour away)
         [event_id] = await stage(engine, event_cls, 1)
         await eventually(lambda: _no_pending(engine), timeout=20, what="NOTIFY wake-up")
+    assert [ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic)] == [event_id]
+
+
+@contextlib.asynccontextmanager
+async def leading(relay: OutboxRelay) -> AsyncIterator[None]:
+    """The relay's run loop as a task, once it leads; cancelled on exit."""
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: _is_leader(relay), what="relay leadership")
+        yield
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert [ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic)] == [event_id]
 
 
 async def _is_leader(relay: OutboxRelay) -> bool:
@@ -177,9 +186,7 @@ async def test_relay_that_loses_its_database_session_recovers_and_keeps_publishi
     infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
 ) -> None:
     relay = OutboxRelay(engine, infra.kafka_bootstrap, schema, poll_interval=0.2)
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: _is_leader(relay), what="relay leadership")
+    async with leading(relay):
         async with engine.connect() as conn:  # what a database restart does to the relay's sessions
             killed = await conn.execute(
                 text(
@@ -191,8 +198,5 @@ async def test_relay_that_loses_its_database_session_recovers_and_keeps_publishi
             assert killed.all(), "the relay's lock session was there to kill"
         staged = await stage(engine, event_cls, 20)
         await eventually(lambda: _no_pending(engine), what="publishing after reconnect")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     published = Counter(ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic))
     assert published == Counter(staged)
