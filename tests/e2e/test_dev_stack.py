@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
+from authlib.integrations.requests_client import OAuth2Session
 from vetgate_devstack.infra import free_port
 
 SERVICES = ("token", "catalogue", "provisioning", "notifier")
@@ -57,6 +59,27 @@ def wait_ready(env: dict[str, str], proc: subprocess.Popen[bytes], timeout: floa
     raise AssertionError("stack not ready")
 
 
+def assert_client_credentials_work(client: dict[str, str]) -> None:
+    """The seeded identities work with an independent OAuth client (Authlib's), as integrators' would."""
+    with OAuth2Session(client["client_id"], client["client_secret"]) as oauth:
+        token = oauth.fetch_token(client["token_url"], grant_type="client_credentials")
+    assert token["token_type"] == "Bearer" and token["expires_in"] == 36_000
+    introspect_url = client["token_url"].replace("/token/", "/introspect/")
+    answer = httpx.post(
+        introspect_url, data={"token": token["access_token"]}, auth=(client["client_id"], client["client_secret"])
+    ).json()
+    assert answer["active"] is True and answer["client_id"] == client["client_id"]
+
+
+def assert_no_secret_in_logs(state: Path, credentials: dict[str, Any]) -> None:
+    secrets = [credentials["support"]["client_secret"]]
+    secrets += [t["admin"]["client_secret"] for t in credentials["tenants"]]
+    secrets += [u["password"] for t in credentials["tenants"] for u in t["users"]]
+    logs = "".join(p.read_text(errors="replace") for p in (state / "logs").glob("*.log"))
+    assert "token issued" in logs, "the token service logged the issuance"
+    assert not [s for s in secrets if s in logs]
+
+
 def stop(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGINT) -> list[psutil.Process]:
     children = psutil.Process(proc.pid).children(recursive=True)
     proc.send_signal(sig)
@@ -85,6 +108,10 @@ def test_dev_stack_starts_keeps_mail_stops_cleanly_and_restarts_on_its_data(
     assert tenant["admin"]["token_url"].endswith(f"/{tenant['provet_id']}/oauth2/token/")
     assert {"username", "password"} <= set(tenant["users"][0])
     assert credentials["kafka_bootstrap"] == f"127.0.0.1:{stack_env['VETGATE_KAFKA_PORT']}"
+
+    for client in (credentials["support"], tenant["admin"]):
+        assert_client_credentials_work(client)
+    assert_no_secret_in_logs(state, credentials)
 
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = "vetgate@localhost", "owner@example.com", "hello"

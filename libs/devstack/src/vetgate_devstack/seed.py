@@ -6,6 +6,7 @@ browsers keep working across restarts. The token service registers these identit
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from pathlib import Path
@@ -40,15 +41,30 @@ def new_seed(token_base_url: str) -> dict[str, Any]:
     }
 
 
+def dev_secrets(path: Path) -> dict[str, str]:
+    """The dev stack's service keys (signing-key encryption, secret pepper), made once and kept: with
+    fresh ones on every start, stored keys and client secrets would stop working after a restart."""
+    if not path.exists():
+        keys = {name: base64.b64encode(secrets.token_bytes(32)).decode()
+                for name in ("VETGATE_TOKEN_KEY_ENCRYPTION_KEY", "VETGATE_TOKEN_SECRET_PEPPER")}
+        _write_private(path, keys)
+    stored: dict[str, str] = json.loads(path.read_text())
+    return stored
+
+
+def _write_private(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n")
+    tmp.chmod(0o600)  # it holds secrets
+    tmp.rename(path)
+
+
 def write_credentials(path: Path, token_base_url: str, infrastructure: dict[str, Any]) -> dict[str, Any]:
     """Keep the identities of an earlier run; refresh what describes this run's infrastructure."""
     existing: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     kept: dict[str, Any] = {k: existing[k] for k in ("support", "tenants") if k in existing}
     seed = kept or new_seed(token_base_url)
     document = {**seed, **infrastructure}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n")
-    tmp.chmod(0o600)  # it holds secrets
-    tmp.rename(path)
+    _write_private(path, document)
     return document

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from vetgate_devstack.infra import InfraPorts, Infrastructure, running_infrastructure
-from vetgate_devstack.seed import write_credentials
+from vetgate_devstack.seed import dev_secrets, write_credentials
 from vetgate_devstack.services import SERVICE_PORTS, ServiceProcess, wait_ready
 
 console = Console(stderr=True)
@@ -23,7 +23,7 @@ def service_port(name: str) -> int:
 
 
 def migrate_all(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url  # the services' settings read it, as in production
+    os.environ["DATABASE_URL"] = database_url
     for name in SERVICE_PORTS:
         importlib.import_module(f"vetgate_{name}.bootstrap").bootstrap().migrate()
 
@@ -37,15 +37,16 @@ def run_stack(state_dir: Path) -> None:
     )
     with running_infrastructure(state_dir, ports) as infra:
         console.print(f"[green]✓[/] infrastructure up in {time.monotonic() - started:.1f}s")
+        env = _service_env(infra, state_dir)
+        os.environ.update(env)  # migrations build the same settings the services will
         migrate_all(infra.database_url)
-        services = [
-            ServiceProcess(name, service_port(name), _service_env(infra), state_dir / "logs") for name in SERVICE_PORTS
-        ]
+        services = [ServiceProcess(name, service_port(name), env, state_dir / "logs") for name in SERVICE_PORTS]
+        # Before the services start: the token service registers the identities it lists.
+        _write_credentials(state_dir, infra, services)
         for service in services:
             service.spawn()
         try:
             asyncio.run(wait_ready(services))
-            _write_credentials(state_dir, infra, services)
             _announce(services, infra, state_dir, time.monotonic() - started)
             _supervise(services)
         finally:
@@ -54,8 +55,9 @@ def run_stack(state_dir: Path) -> None:
     console.print("[green]✓[/] stopped")
 
 
-def _service_env(infra: Infrastructure) -> dict[str, str]:
-    return {
+def _service_env(infra: Infrastructure, state_dir: Path) -> dict[str, str]:
+    return dev_secrets(state_dir / "secrets.json") | {
+        "VETGATE_TOKEN_SEED_FILE": str(state_dir / "dev-credentials.json"),
         "DATABASE_URL": infra.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "VETGATE_DEV": "1",

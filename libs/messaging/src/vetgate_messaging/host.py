@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka.client import AIOKafkaClient
 from fastapi import APIRouter, FastAPI
@@ -38,14 +39,16 @@ class ServiceHost:
     consumer: EventConsumer = field(init=False)
     routers: list[APIRouter] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    components: dict[str, Any] = field(default_factory=dict)
+    """What the composition root built, by name (for operators' tools and tests to reach)."""
+    """Run in order before the service accepts requests (e.g. loading signing keys)."""
 
     def __post_init__(self) -> None:
         s = self.settings
         self.engine = create_engine(s.database_url, s.schema_name)
         self.relay = OutboxRelay(self.engine, s.kafka_bootstrap_servers, s.schema_name)
-        self.consumer = EventConsumer(
-            group=s.service_name, engine=self.engine, bootstrap_servers=s.kafka_bootstrap_servers
-        )
+        self.consumer = EventConsumer(group=s.group, engine=self.engine, bootstrap_servers=s.kafka_bootstrap_servers)
 
     @property
     def source(self) -> str:
@@ -76,6 +79,8 @@ class ServiceHost:
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 client_id=f"vetgate-{self.settings.service_name}-probe",
             )
+            for step in self.startup:
+                await step()
             tasks = [asyncio.create_task(_forever(self.relay.run, "relay"))]
             if self.consumer.topics:
                 tasks.append(asyncio.create_task(_forever(self._consume, "consumer")))
@@ -102,8 +107,8 @@ class ServiceHost:
         return app
 
     async def _consume(self) -> None:
-        await self.consumer.start()
         try:
+            await self.consumer.start()  # inside: a shutdown during start must still close connections
             await self.consumer.run()
         finally:
             await self.consumer.stop()

@@ -28,12 +28,17 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "database_url"),
     )
     db_schema: str = Field(default="", description="Postgres schema owned by this service")
+    consumer_group: str = Field(default="", description="Kafka consumer group; defaults to the service name")
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
     dev_mode: bool = Field(
         default=False,
         validation_alias=AliasChoices("VETGATE_DEV", "dev_mode"),
         description="The embedded dev stack: allows loopback hooks and http URLs",
     )
+
+    @property
+    def group(self) -> str:
+        return self.consumer_group or self.service_name
 
     @property
     def schema_name(self) -> str:

@@ -1,13 +1,77 @@
 """Composition root of the token service: everything is wired here, by hand."""
 
+import asyncio
+import os
+from datetime import timedelta
 from pathlib import Path
 
 from vetgate_messaging.host import ServiceHost
+from vetgate_platform.logs import get_logger
+from vetgate_platform.secrets import matches
 
+from vetgate_token.adapters.client_store import ClientStore
+from vetgate_token.adapters.keys import KeyRing
+from vetgate_token.adapters.seed import register_seed
 from vetgate_token.config import TokenSettings
+from vetgate_token.entrypoints import discovery, oauth
+from vetgate_token.entrypoints.components import OAuthComponents
+from vetgate_token.service_layer.access_tokens import Introspection
+from vetgate_token.service_layer.authorization_server import VetgateAuthorizationServer
+from vetgate_token.service_layer.registry import RegistryHandlers
+from vetgate_token.service_layer.throttle import FailureThrottle
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations" / "versions"
+log = get_logger(__name__)
 
 
 def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
-    return ServiceHost(settings or TokenSettings(), MIGRATIONS)
+    settings = settings or TokenSettings()
+    _require_https(settings)
+    host = ServiceHost(settings, MIGRATIONS)
+    pepper = settings.pepper_bytes()
+    ttl = timedelta(seconds=settings.access_token_ttl)
+    keys = KeyRing(settings.key_encryption_key_bytes(), ttl)
+    store = ClientStore(host.engine, lambda presented, stored: matches(pepper, presented, stored))
+    components = OAuthComponents(
+        engine=host.engine,
+        store=store,
+        keys=keys,
+        server=VetgateAuthorizationServer(keys, settings.base_url, settings.access_token_ttl),
+        throttle=FailureThrottle(),
+        introspection=Introspection(settings.base_url),
+        base_url=settings.base_url,
+    )
+    host.components["oauth"] = components
+    RegistryHandlers(store, pepper, settings.base_url, settings.access_token_ttl).register(host.consumer)
+    host.routers += [oauth.build_router(components), discovery.build_router(components)]
+
+    rotate_after = timedelta(days=settings.key_rotation_days)
+
+    async def keep_keys_current() -> None:
+        async with host.engine.begin() as conn:
+            if await keys.ensure_current(conn, rotate_after):
+                log.info("new signing key created")
+            await keys.load(conn)
+
+    async def refresh_keys_forever() -> None:
+        while True:  # another replica may have rotated; retired keys leave the JWKS when due
+            await asyncio.sleep(60)
+            await keep_keys_current()
+
+    async def seed_dev_identities() -> None:
+        if settings.seed_file is not None and settings.seed_file.exists():
+            count = await register_seed(settings.seed_file, store, host.engine, pepper)
+            log.info("dev identities registered", clients=count)
+
+    host.startup += [keep_keys_current, seed_dev_identities]
+    host.background.append(refresh_keys_forever)
+    return host
+
+
+def _require_https(settings: TokenSettings) -> None:
+    """RFC 6749 §3.1: OAuth needs TLS. Only the dev stack (loopback, VETGATE_DEV=1) may use plain http."""
+    if settings.base_url.startswith("https://"):
+        return
+    if not settings.dev_mode:
+        raise ValueError("VETGATE_TOKEN_PUBLIC_BASE_URL must be an https:// URL outside the dev stack")
+    os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"  # Authlib's own switch for the same rule

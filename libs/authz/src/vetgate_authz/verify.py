@@ -1,0 +1,130 @@
+"""Offline verification of access tokens: RFC 9068 JWTs, ES256 only, one issuer per tenant (ADR 0006)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
+from joserfc.jwk import ECKey
+from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
+
+from vetgate_authz.claims import REQUIRED_CLAIMS, peek, tenant_of_issuer, to_access_token
+from vetgate_authz.errors import InvalidToken
+from vetgate_authz.jwks import IssuerKeys
+from vetgate_authz.model import AccessToken
+
+ALGORITHMS = ["ES256"]
+"""Pinned (RFC 8725 §3.1, §3.2): the token's header never picks the algorithm, so `none`, HS256 keyed with the
+public key, and RS256 are all refused."""
+
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+"""RFC 9068 §4: the resource server MUST check ``typ`` is one of these (media types: case-insensitive)."""
+
+
+class TokenVerifier:
+    """Verifies access tokens against the JWKS of trusted issuers ``<token base>/<provet_id>/oauth2``.
+
+    ``cache_size`` verified tokens are remembered (token string → result) so a client presenting the same
+    token on every request pays for one ECDSA verification, not one per request; expiry and tenant are still
+    checked on every call, and any JWKS refetch for the issuer makes its remembered tokens verify again.
+    ``0`` turns the cache off.
+    """
+
+    def __init__(
+        self,
+        *,
+        token_bases: Sequence[str],
+        keys: IssuerKeys,
+        audience: str = "vetgate",
+        leeway: int = 30,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._bases = tuple(base.rstrip("/") for base in token_bases)
+        self._keys = keys
+        self._leeway = leeway
+        self._clock = clock
+        self._cache_size = cache_size
+        self._verified: dict[str, tuple[AccessToken, str, str, ECKey]] = {}  # token → (result, iss, kid, key)
+        options: dict[str, ClaimsOption] = {name: {"essential": True} for name in REQUIRED_CLAIMS}
+        # RFC 9068 §4 / RFC 7519 §4.1.3: our identifier must be in "aud" (a string or a list).
+        options["aud"] = {"essential": True, "value": audience}
+        # RFC 7519 §4.1.4-4.1.6: exp, nbf, iat with a small leeway for clock skew.
+        self._registry = JWTClaimsRegistry(now=lambda: int(self._clock()), leeway=leeway, **options)
+
+    async def verify(self, token: str, *, provet_id: int | None) -> AccessToken:
+        """The verified token; ``provet_id`` is the tenant this resource server is serving (None: any tenant)."""
+        remembered = self._remembered(token, provet_id)
+        if remembered is not None:
+            return remembered
+        header, unverified = peek(token)
+        if header.get("alg") not in ALGORITHMS:
+            raise InvalidToken("unsupported algorithm")
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+            raise InvalidToken("not an access token")
+        if "crit" in header:  # RFC 7515 §4.1.11: we implement no extensions (e.g. RFC 7797 unencoded payloads)
+            raise InvalidToken("unsupported header")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidToken("missing key id")
+        # The issuer picks the JWKS, so it is checked (unverified) before anything is fetched for it.
+        issuer, tenant = self._trusted_issuer(unverified.get("iss"), provet_id)
+        key = await self._keys.for_issuer(issuer).get_key(kid)
+        try:
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS).claims
+        except JoseError as exc:
+            raise InvalidToken("invalid signature") from exc
+        self._validate(claims)
+        # Same bytes as the peek, but what we rely on comes from the verified claims.
+        if claims["iss"] != issuer or claims["provet_id"] != tenant:
+            raise InvalidToken("issuer and provet_id disagree")
+        access_token = to_access_token(claims)
+        self._remember(token, access_token, issuer, kid, key)
+        return access_token
+
+    def _trusted_issuer(self, iss: Any, provet_id: int | None) -> tuple[str, int]:
+        tenant = tenant_of_issuer(iss, self._bases) if isinstance(iss, str) else None
+        if tenant is None:
+            raise InvalidToken("untrusted issuer")
+        if provet_id is not None and tenant != provet_id:
+            # Tenant isolation (ADR 0006): a token of tenant A is never accepted at tenant B.
+            raise InvalidToken("token is for another tenant")
+        return iss, tenant
+
+    def _validate(self, claims: dict[str, Any]) -> None:
+        try:
+            self._registry.validate(claims)
+        except MissingClaimError as exc:
+            raise InvalidToken(f"missing claim: {exc.claim}") from exc
+        except ExpiredTokenError as exc:
+            raise InvalidToken("token expired") from exc
+        except ClaimError as exc:
+            reason = "token not yet valid" if exc.claim in ("nbf", "iat") else f"invalid claim: {exc.claim}"
+            raise InvalidToken(reason) from exc
+
+    def _remembered(self, token: str, provet_id: int | None) -> AccessToken | None:
+        entry = self._verified.get(token)
+        if entry is None:
+            return None
+        access_token, issuer, kid, key = entry
+        if self._keys.for_issuer(issuer).cached_key(kid) is not key:
+            del self._verified[token]  # keys were refetched (or are stale): verify again
+            return None
+        if provet_id is not None and access_token.provet_id != provet_id:
+            raise InvalidToken("token is for another tenant")
+        assert access_token.expires_at is not None
+        if access_token.expires_at.timestamp() <= self._clock() - self._leeway:  # as RFC 7519 §4.1.4 above
+            del self._verified[token]
+            raise InvalidToken("token expired")
+        return access_token
+
+    def _remember(self, token: str, access_token: AccessToken, issuer: str, kid: str, key: ECKey) -> None:
+        if self._cache_size <= 0:
+            return
+        if len(self._verified) >= self._cache_size:
+            del self._verified[next(iter(self._verified))]  # oldest first
+        self._verified[token] = (access_token, issuer, kid, key)

@@ -1,0 +1,88 @@
+"""Signing keys: ES256, encrypted at rest, rotated with overlap, loaded once into memory.
+
+A new key signs from the moment it is created; the previous one is retired but stays in the JWKS
+until every token it signed has expired (retired_at + access-token lifetime).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from joserfc import jwt
+from joserfc.jwk import ECKey
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from vetgate_token.adapters.tables import signing_keys
+
+ALGORITHM = "ES256"
+
+
+@dataclass
+class KeyRing:
+    kek: bytes
+    access_token_ttl: timedelta
+    _signing: ECKey | None = None
+    _published: list[dict[str, Any]] = field(default_factory=list)
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """An RFC 9068 access token (``typ: at+jwt``) signed with the current key."""
+        if self._signing is None:
+            raise RuntimeError("no signing key loaded")
+        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self._signing.kid}
+        return jwt.encode(header, claims, self._signing, algorithms=[ALGORITHM])
+
+    def verification_keys(self) -> dict[str, ECKey]:
+        return {k["kid"]: ECKey.import_key(k) for k in self._published}
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": list(self._published)}
+
+    async def load(self, conn: AsyncConnection) -> None:
+        rows = (await conn.execute(select(signing_keys).order_by(signing_keys.c.created_at))).all()
+        now = datetime.now(UTC)
+        self._published = [
+            json.loads(r.public_jwk) for r in rows if r.retired_at is None or r.retired_at + self.access_token_ttl > now
+        ]
+        active = [r for r in rows if r.retired_at is None]
+        self._signing = self._decrypt(active[-1].kid, active[-1].private_jwk_encrypted) if active else None
+
+    async def ensure_current(self, conn: AsyncConnection, rotate_after: timedelta) -> bool:
+        """Create a key if there is none or the current one is due; True when a key was created."""
+        # Replicas starting together must not each create a key.
+        await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('token:signing-keys'))"))
+        current = (
+            await conn.execute(
+                select(signing_keys.c.kid, signing_keys.c.created_at).where(signing_keys.c.retired_at.is_(None))
+            )
+        ).first()
+        if current is not None and current.created_at + rotate_after > datetime.now(UTC):
+            return False
+        await conn.execute(
+            update(signing_keys).where(signing_keys.c.retired_at.is_(None)).values(retired_at=datetime.now(UTC))
+        )
+        kid = uuid.uuid4().hex
+        key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"})
+        await conn.execute(
+            insert(signing_keys).values(
+                kid=kid,
+                algorithm=ALGORITHM,
+                private_jwk_encrypted=self._encrypt(kid, json.dumps(key.as_dict(private=True)).encode()),
+                public_jwk=json.dumps(key.as_dict(private=False)),
+            )
+        )
+        return True
+
+    def _encrypt(self, kid: str, plaintext: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + AESGCM(self.kek).encrypt(nonce, plaintext, kid.encode())
+
+    def _decrypt(self, kid: str, blob: bytes) -> ECKey:
+        plaintext = AESGCM(self.kek).decrypt(blob[:12], blob[12:], kid.encode())
+        return ECKey.import_key(json.loads(plaintext))

@@ -1,0 +1,149 @@
+"""The per-tenant OAuth endpoints: token (RFC 6749), revocation (RFC 7009), introspection (RFC 7662)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import FormData
+from vetgate_platform.logs import get_logger
+
+from vetgate_token.entrypoints.components import OAuthComponents, claimed_client_id
+from vetgate_token.service_layer.access_tokens import decode_own_token, revoke_token
+
+log = get_logger(__name__)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
+
+
+def oauth_error(status: int, error: str, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """RFC 6749 §5.2 error body; descriptions never repeat what the caller sent."""
+    return JSONResponse({"error": error, "error_description": description}, status, {**NO_STORE, **(headers or {})})
+
+
+async def read_form(request: Request) -> dict[str, str] | JSONResponse:
+    """application/x-www-form-urlencoded or multipart/form-data, as the platform we follow accepts."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return oauth_error(400, "invalid_request", "Send the parameters as a form (x-www-form-urlencoded)")
+    try:
+        form: FormData = await request.form()
+    except Exception:  # a malformed body is the client's mistake, not a 500
+        return oauth_error(400, "invalid_request", "The request body is not a valid form")
+    values = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    # RFC 6749 §3.2: parameters must not be included more than once.
+    if len(values) != len(form.multi_items()):
+        return oauth_error(400, "invalid_request", "A parameter is repeated or is not text")
+    return values
+
+
+def build_router(oauth: OAuthComponents) -> APIRouter:
+    router = APIRouter()
+
+    def throttle_keys(request: Request, form: dict[str, str]) -> list[str]:
+        client_id = claimed_client_id(request.headers, form)
+        source = request.client.host if request.client else "unknown"
+        return [f"source:{source}"] + ([f"client:{client_id}"] if client_id else [])
+
+    def throttled(keys: list[str]) -> JSONResponse | None:
+        wait = oauth.throttle.retry_after(keys)
+        if wait is None:
+            return None
+        return oauth_error(429, "slow_down", "Too many failed attempts; retry later", {"Retry-After": str(wait)})
+
+    @router.post("/{provet_id}/oauth2/token/")
+    async def token(provet_id: int, request: Request) -> Response:
+        form = await read_form(request)
+        if isinstance(form, JSONResponse):
+            return form
+        keys = throttle_keys(request, form)
+        if refusal := throttled(keys):
+            return refusal
+        client = await oauth.client_of_tenant(claimed_client_id(request.headers, form), provet_id)
+        public_uri = f"{oauth.base_url}{request.url.path}"  # the URL integrators use (TLS ends before us)
+        result = oauth.server.token_response("POST", public_uri, request.headers, form, client)
+        outcome: dict[str, Any] = {
+            "provet_id": provet_id,
+            "client_id": client.client_id if client else None,
+            "grant_type": form.get("grant_type"),
+            "status": result.status,
+        }
+        if result.status == 200:
+            log.info("token issued", **outcome)
+        else:
+            log.info("token refused", error=result.body.get("error"), **outcome)
+            if result.body.get("error") == "invalid_client":
+                oauth.throttle.failed(keys)
+        return JSONResponse(result.body, result.status, dict(result.headers) | NO_STORE)
+
+    @router.post("/{provet_id}/oauth2/revoke_token/")
+    async def revoke(provet_id: int, request: Request) -> Response:
+        form = await read_form(request)
+        if isinstance(form, JSONResponse):
+            return form
+        keys = throttle_keys(request, form)
+        if refusal := throttled(keys):
+            return refusal
+        client = await oauth.authenticate(request.headers, form, provet_id)
+        if client is None:
+            oauth.throttle.failed(keys)
+            return oauth_error(
+                401, "invalid_client", "Client authentication failed", {"WWW-Authenticate": 'Basic realm="vetgate"'}
+            )
+        if not form.get("token"):
+            return oauth_error(400, "invalid_request", "The token parameter is required")
+        claims = decode_own_token(oauth.keys, form["token"])
+        if claims is None:
+            return Response(status_code=200, headers=NO_STORE)  # RFC 7009 §2.2: unknown tokens are no error
+        if claims.get("client_id") != client.client_id:
+            # RFC 7009 §2.1: only the client the token was issued to may revoke it.
+            return oauth_error(400, "unauthorized_client", "The token was not issued to this client")
+        async with oauth.engine.begin() as conn:
+            await revoke_token(conn, claims, reason="revoked by client")
+        log.info("token revoked", provet_id=provet_id, client_id=client.client_id, jti=claims.get("jti"))
+        return Response(status_code=200, headers=NO_STORE)
+
+    @router.post("/{provet_id}/oauth2/introspect/")
+    async def introspect(provet_id: int, request: Request) -> Response:
+        form = await read_form(request)
+        if isinstance(form, JSONResponse):
+            return form
+        keys = throttle_keys(request, form)
+        if refusal := throttled(keys):
+            return refusal
+        if not await _introspection_caller_ok(oauth, request, form, provet_id):
+            oauth.throttle.failed(keys)
+            return oauth_error(
+                401,
+                "invalid_client",
+                "Introspection requires client authentication",
+                {"WWW-Authenticate": 'Basic realm="vetgate", Bearer realm="vetgate"'},
+            )
+        if not form.get("token"):
+            return oauth_error(400, "invalid_request", "The token parameter is required")
+        async with oauth.engine.connect() as conn:
+            claims = await oauth.introspection.active_claims(conn, oauth.keys, form["token"], provet_id)
+            client = await oauth.store.load(conn, claims["client_id"]) if claims else None
+        if claims is None or client is None or not client.active:
+            return JSONResponse({"active": False}, headers=NO_STORE)
+        return JSONResponse({"active": True, "token_type": "Bearer", **claims}, headers=NO_STORE)
+
+    return router
+
+
+async def _introspection_caller_ok(
+    oauth: OAuthComponents, request: Request, form: dict[str, str], provet_id: int
+) -> bool:
+    """RFC 7662 §2.1: Basic with a confidential client of this tenant, or the support client's bearer token."""
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        async with oauth.engine.connect() as conn:
+            claims = decode_own_token(oauth.keys, authorization[7:].strip())
+            if claims is None or "support" not in claims.get("roles", ()):
+                return False
+            support_tenant = int(claims.get("provet_id", 0))
+            return (
+                await oauth.introspection.active_claims(conn, oauth.keys, authorization[7:].strip(), support_tenant)
+                is not None
+            )
+    return await oauth.authenticate(request.headers, form, provet_id) is not None

@@ -1,0 +1,125 @@
+"""client_credentials through the token endpoint, fed by provisioning's events on the real broker."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from flows import basic, provisioned, publish, wait_for_record
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from vetgate_devstack.infra import Infrastructure
+from vetgate_events.token import CredentialsIssued
+from vetgate_events.topics import TOKEN_CREDENTIALS
+
+from conftest import BASE_URL, TokenService
+
+
+async def registered_client(
+    infra: Infrastructure, svc: TokenService, provet_id: int = 54321, permissions: list[str] | None = None
+) -> tuple[str, str]:
+    event, secret = provisioned(provet_id, permissions)
+    await publish(infra.kafka_bootstrap, event)
+    record = await wait_for_record(
+        infra.kafka_bootstrap,
+        TOKEN_CREDENTIALS,
+        lambda h, body: (
+            h.get("ce_type") == CredentialsIssued.event_type().encode()
+            and json.loads(body)["client_id"] == event.client_id
+        ),
+    )
+    issued = CredentialsIssued.parse_lenient(record.value)
+    assert issued.token_url == f"{BASE_URL}/{provet_id}/oauth2/token/"
+    return event.client_id, secret
+
+
+async def test_credentials_work_the_moment_they_are_issued(infra: Infrastructure, token_service: TokenService) -> None:
+    client_id, secret = await registered_client(infra, token_service)
+    # CredentialsIssued is on the topic, so the registration has committed: the first try must work.
+    response = await token_service.http.post(
+        "/54321/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic(client_id, secret)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 36_000
+    assert body["scope"] == "restapi"
+    assert "refresh_token" not in body, "client_credentials issues no refresh token"
+    assert response.headers["cache-control"] == "no-store"
+
+    jwks = (await token_service.http.get("/54321/oauth2/jwks/")).json()
+    token = jwt.decode(body["access_token"], KeySet.import_key_set(jwks), algorithms=["ES256"])
+    assert token.header["typ"] == "at+jwt" and token.header["kid"] in {k["kid"] for k in jwks["keys"]}
+    claims = token.claims
+    assert claims["iss"] == f"{BASE_URL}/54321/oauth2"
+    assert claims["client_id"] == client_id and claims["provet_id"] == 54321
+    assert claims["exp"] - claims["nbf"] == 36_000
+    assert claims["permissions"] == ["patients-clients", "reminder"]
+    assert {"sub", "aud", "jti", "nbf"} <= set(claims)
+
+
+async def test_secret_in_the_body_and_multipart_forms_are_accepted(
+    infra: Infrastructure, token_service: TokenService
+) -> None:
+    client_id, secret = await registered_client(infra, token_service)
+    fields = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    urlencoded = await token_service.http.post("/54321/oauth2/token/", data=fields)
+    multipart = await token_service.http.post("/54321/oauth2/token/", files={k: (None, v) for k, v in fields.items()})
+    assert urlencoded.status_code == multipart.status_code == 200, (urlencoded.text, multipart.text)
+
+
+async def test_refusals_are_rfc_shaped(infra: Infrastructure, token_service: TokenService) -> None:
+    client_id, secret = await registered_client(infra, token_service)
+    http = token_service.http
+    wrong = await http.post(
+        "/54321/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic(client_id, "not-the-secret")
+    )
+    assert wrong.status_code == 401
+    assert wrong.json()["error"] == "invalid_client"
+    assert wrong.headers["www-authenticate"].startswith("Basic")
+
+    elsewhere = await http.post(
+        "/11111/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic(client_id, secret)
+    )
+    assert elsewhere.status_code == 401, "a client of tenant 54321 does not exist at tenant 11111"
+
+    grant = await http.post("/54321/oauth2/token/", data={"grant_type": "password"}, headers=basic(client_id, secret))
+    assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+
+    as_json = await http.post(
+        "/54321/oauth2/token/", json={"grant_type": "client_credentials"}, headers=basic(client_id, secret)
+    )
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+
+    for response in (wrong, elsewhere, grant, as_json):
+        assert secret not in response.text
+
+
+async def test_repeated_failures_are_throttled_with_retry_after(
+    infra: Infrastructure, token_service: TokenService
+) -> None:
+    client_id, secret = await registered_client(infra, token_service)
+    statuses = []
+    for _ in range(11):
+        r = await token_service.http.post(
+            "/54321/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic(client_id, "guess")
+        )
+        statuses.append(r.status_code)
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    assert int(r.headers["retry-after"]) > 0
+    blocked = await token_service.http.post(
+        "/54321/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic(client_id, secret)
+    )
+    assert blocked.status_code == 429, "even the right secret waits out the window"
+
+
+async def test_discovery_documents_point_at_the_tenant(token_service: TokenService) -> None:
+    oidc = (await token_service.http.get("/54321/oauth2/.well-known/openid-configuration")).json()
+    rfc8414 = (await token_service.http.get("/.well-known/oauth-authorization-server/54321/oauth2")).json()
+    assert oidc == rfc8414
+    assert oidc["issuer"] == f"{BASE_URL}/54321/oauth2"
+    assert oidc["token_endpoint"] == f"{BASE_URL}/54321/oauth2/token/"
+    assert oidc["jwks_uri"] == f"{BASE_URL}/54321/oauth2/jwks/"
+    assert "client_credentials" in oidc["grant_types_supported"]
+    assert isinstance(httpx.URL(oidc["introspection_endpoint"]), httpx.URL)
