@@ -20,12 +20,19 @@ install: uv ## Install Python deps (uv.lock) and resolve the Kafka jars (Maven, 
 	$(UV) sync --frozen --quiet
 	$(UV) run --frozen vetgate kafka-jars
 
+.PHONY: browser
+browser: ## Install Debian's chromium for the browser tests (never a downloaded browser)
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
 .PHONY: run
 run: install ## Run the whole system in the foreground (Ctrl-C stops everything)
 	$(UV) run --frozen vetgate dev
 
 .PHONY: test
-test: install ## Lint, typecheck and run the whole test suite (starts its own Postgres, Kafka and SMTP sink)
+test: install browser ## Lint, typecheck and run the whole test suite (starts its own Postgres, Kafka and SMTP sink)
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy libs services
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import smtplib
 import subprocess
@@ -18,20 +17,12 @@ import httpx
 import psutil
 import pytest
 from authlib.integrations.requests_client import OAuth2Session
-from vetgate_devstack.infra import free_port
-
-SERVICES = ("token", "catalogue", "provisioning", "notifier")
+from stack_helpers import SERVICES, stack_environment
 
 
 @pytest.fixture
 def stack_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
-    env["VETGATE_HOME"] = str(tmp_path / "state")
-    for name in SERVICES:
-        env[f"VETGATE_{name.upper()}_PORT"] = str(free_port())
-    for var in ("VETGATE_KAFKA_PORT", "VETGATE_KAFKA_CONTROLLER_PORT", "VETGATE_SMTP_PORT"):
-        env[var] = str(free_port())
-    return env
+    return stack_environment(tmp_path / "state")
 
 
 def start(env: dict[str, str]) -> subprocess.Popen[bytes]:

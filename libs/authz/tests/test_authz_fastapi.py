@@ -75,6 +75,13 @@ async def test_token_of_another_tenant_gets_401(api: httpx.AsyncClient, signing_
     assert response.json()["error_description"] == "token is for another tenant"
 
 
+async def test_support_token_works_at_every_tenant(api: httpx.AsyncClient, signing_key: ECKey) -> None:
+    support = sign(signing_key, claims(5, roles=["support"]))
+    assert (await api.get("/v1/tenants/6/patients", headers=bearer(support))).status_code == 200
+    admin = sign(signing_key, claims(5, roles=["admin"]))
+    assert (await api.get("/v1/tenants/6/patients", headers=bearer(admin))).status_code == 401
+
+
 async def test_missing_permission_gets_403(api: httpx.AsyncClient, signing_key: ECKey) -> None:
     token = sign(signing_key, claims(5, permissions=["consultations"]))
     response = await api.get("/v1/tenants/5/patients", headers=bearer(token))

@@ -8,6 +8,8 @@ from vetgate_authz.model import AccessToken
 from vetgate_authz.revocations import RevocationList
 from vetgate_authz.verify import TokenVerifier
 
+SUPPORT_ROLE = "support"
+
 
 class Authorizer:
     def __init__(
@@ -32,7 +34,11 @@ class Authorizer:
         # RFC 9110 §11.1: the authentication scheme is case-insensitive.
         match scheme.lower():
             case "bearer":
-                token = await self.verifier.verify(credentials, provet_id=provet_id)
+                token = await self.verifier.verify(credentials, provet_id=None)
+                # Tenant isolation: a token works at its own tenant only — except the first-party
+                # support client's, which acts across tenants by design (ARCHITECTURE.md).
+                if provet_id is not None and token.provet_id != provet_id and SUPPORT_ROLE not in token.roles:
+                    raise InvalidToken("token is for another tenant")
                 if self.revocations.is_revoked(token):
                     raise InvalidToken("token revoked")
                 return token

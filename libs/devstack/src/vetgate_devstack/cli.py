@@ -41,6 +41,7 @@ def dev(
 def serve(
     name: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}")],
     migrate: Annotated[bool, typer.Option(help="Apply database migrations first")] = True,
+    workers: Annotated[int, typer.Option(help="Worker processes (the relay and consumers share the load)")] = 1,
 ) -> None:
     """Run one service (HTTP API, outbox relay and event consumer) until SIGTERM."""
     if name not in SERVICES:
@@ -50,14 +51,18 @@ def serve(
     host = importlib.import_module(f"vetgate_{name}.bootstrap").bootstrap()
     if migrate:
         host.migrate()
-    uvicorn.run(
-        host.create_app(),
-        host=host.settings.host,
-        port=host.settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=5,
-    )
+    options = {
+        "host": host.settings.host,
+        "port": host.settings.port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers > 1:
+        # Each worker builds its own app from the factory; one relay leads, consumers split partitions.
+        uvicorn.run(f"vetgate_{name}.main:create_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(host.create_app(), **options)
 
 
 @app.command("kafka-jars")

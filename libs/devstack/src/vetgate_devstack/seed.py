@@ -45,8 +45,10 @@ def dev_secrets(path: Path) -> dict[str, str]:
     """The dev stack's service keys (signing-key encryption, secret pepper), made once and kept: with
     fresh ones on every start, stored keys and client secrets would stop working after a restart."""
     if not path.exists():
-        keys = {name: base64.b64encode(secrets.token_bytes(32)).decode()
-                for name in ("VETGATE_TOKEN_KEY_ENCRYPTION_KEY", "VETGATE_TOKEN_SECRET_PEPPER")}
+        keys = {
+            name: base64.b64encode(secrets.token_bytes(32)).decode()
+            for name in ("VETGATE_TOKEN_KEY_ENCRYPTION_KEY", "VETGATE_TOKEN_SECRET_PEPPER")
+        }
         _write_private(path, keys)
     stored: dict[str, str] = json.loads(path.read_text())
     return stored

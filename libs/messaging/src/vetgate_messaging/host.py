@@ -81,19 +81,17 @@ class ServiceHost:
             )
             for step in self.startup:
                 await step()
-            tasks = [asyncio.create_task(_forever(self.relay.run, "relay"))]
+            tasks = [asyncio.create_task(_forever(self.relay.run, "relay"), name="relay")]
             if self.consumer.topics:
-                tasks.append(asyncio.create_task(_forever(self._consume, "consumer")))
-            tasks += [asyncio.create_task(_forever(job, job.__name__)) for job in self.background]
+                tasks.append(asyncio.create_task(_forever(self._consume, "consumer"), name="consumer"))
+            tasks += [asyncio.create_task(_forever(job, job.__name__), name=job.__name__) for job in self.background]
             with contextlib.suppress(Exception):
                 await kafka.bootstrap()
             log.info("service started", url=self.settings.base_url)
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await _stop(tasks)
                 await kafka.close()
                 await self.engine.dispose()
 
@@ -112,6 +110,15 @@ class ServiceHost:
             await self.consumer.run()
         finally:
             await self.consumer.stop()
+
+
+async def _stop(tasks: list[asyncio.Task[None]], timeout: float = 15.0) -> None:
+    """Cancel the background loops and wait for them, but never hang a shutdown on one of them."""
+    for task in tasks:
+        task.cancel()
+    _, stuck = await asyncio.wait(tasks, timeout=timeout)
+    for task in stuck:
+        log.error("background task did not stop in time", task=task.get_name())
 
 
 async def _forever(job: Callable[[], Awaitable[None]], name: str, delay: float = 1.0) -> None:

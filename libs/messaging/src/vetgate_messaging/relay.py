@@ -87,8 +87,8 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval)
 
     async def _serve(self, listener: AsyncConnection) -> None:
-        await self.start_producer()
         try:
+            await self.start_producer()  # inside: a shutdown while it starts must still close it
             await self.recover()
             checked_at = time.monotonic()
             while True:
@@ -129,7 +129,7 @@ class OutboxRelay:
 
     async def start_producer(self) -> None:
         self._producer = reliable_producer(self._bootstrap, client_id=f"vetgate-relay-{self._schema}")
-        await self._producer.start()
+        await self._producer.start()  # on failure, stop_producer() still closes what start opened
 
     async def stop_producer(self) -> None:
         if self._producer is not None:

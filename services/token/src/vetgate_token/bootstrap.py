@@ -1,6 +1,8 @@
 """Composition root of the token service: everything is wired here, by hand."""
 
 import asyncio
+import hashlib
+import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -11,13 +13,17 @@ from vetgate_platform.secrets import matches
 
 from vetgate_token.adapters.client_store import ClientStore
 from vetgate_token.adapters.keys import KeyRing
+from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.adapters.seed import register_seed
 from vetgate_token.config import TokenSettings
-from vetgate_token.entrypoints import discovery, oauth
+from vetgate_token.entrypoints import authorize, discovery, oauth, userinfo
 from vetgate_token.entrypoints.components import OAuthComponents
+from vetgate_token.entrypoints.pages import Sessions
 from vetgate_token.service_layer.access_tokens import Introspection
 from vetgate_token.service_layer.authorization_server import VetgateAuthorizationServer
+from vetgate_token.service_layer.person_tokens import PersonTokens
 from vetgate_token.service_layer.registry import RegistryHandlers
+from vetgate_token.service_layer.revocation_cache import RevocationCache
 from vetgate_token.service_layer.throttle import FailureThrottle
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations" / "versions"
@@ -32,18 +38,32 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
     ttl = timedelta(seconds=settings.access_token_ttl)
     keys = KeyRing(settings.key_encryption_key_bytes(), ttl)
     store = ClientStore(host.engine, lambda presented, stored: matches(pepper, presented, stored))
+    server = VetgateAuthorizationServer(keys, settings.base_url, settings.access_token_ttl)
+    people = PeopleStore()
+    revocations = RevocationCache()
+    session_key = hmac.new(pepper, b"vetgate-token:authorize-sessions", hashlib.sha256).digest()
     components = OAuthComponents(
         engine=host.engine,
         store=store,
         keys=keys,
-        server=VetgateAuthorizationServer(keys, settings.base_url, settings.access_token_ttl),
+        server=server,
         throttle=FailureThrottle(),
-        introspection=Introspection(settings.base_url),
+        introspection=Introspection(settings.base_url, host.engine, revocations),
         base_url=settings.base_url,
+        people=people,
+        person_tokens=PersonTokens(host.engine, server, people, revocations),
+        sessions=Sessions(session_key, secure=settings.base_url.startswith("https://")),
+        # People's passwords are guessable, unlike client secrets: fewer tries per window.
+        login_throttle=FailureThrottle(limit=5, window=300),
     )
     host.components["oauth"] = components
-    RegistryHandlers(store, pepper, settings.base_url, settings.access_token_ttl).register(host.consumer)
-    host.routers += [oauth.build_router(components), discovery.build_router(components)]
+    RegistryHandlers(store, pepper, settings.base_url, settings.access_token_ttl, revocations).register(host.consumer)
+    host.routers += [
+        oauth.build_router(components),
+        authorize.build_router(components),
+        userinfo.build_router(components),
+        discovery.build_router(components),
+    ]
 
     rotate_after = timedelta(days=settings.key_rotation_days)
 
@@ -60,8 +80,8 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
 
     async def seed_dev_identities() -> None:
         if settings.seed_file is not None and settings.seed_file.exists():
-            count = await register_seed(settings.seed_file, store, host.engine, pepper)
-            log.info("dev identities registered", clients=count)
+            clients, persons = await register_seed(settings.seed_file, store, people, host.engine, pepper)
+            log.info("dev identities registered", clients=clients, people=persons)
 
     host.startup += [keep_keys_current, seed_dev_identities]
     host.background.append(refresh_keys_forever)

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +30,7 @@ class KeyRing:
     access_token_ttl: timedelta
     _signing: ECKey | None = None
     _published: list[dict[str, Any]] = field(default_factory=list)
+    _verification: KeySet = field(default_factory=lambda: KeySet([]))
 
     def sign(self, claims: dict[str, Any]) -> str:
         """An RFC 9068 access token (``typ: at+jwt``) signed with the current key."""
@@ -38,8 +39,16 @@ class KeyRing:
         header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self._signing.kid}
         return jwt.encode(header, claims, self._signing, algorithms=[ALGORITHM])
 
-    def verification_keys(self) -> dict[str, ECKey]:
-        return {k["kid"]: ECKey.import_key(k) for k in self._published}
+    def sign_id_token(self, claims: dict[str, Any]) -> str:
+        """An OpenID Connect ID token (``typ: JWT``), same keys and JWKS as the access tokens."""
+        if self._signing is None:
+            raise RuntimeError("no signing key loaded")
+        header = {"alg": ALGORITHM, "typ": "JWT", "kid": self._signing.kid}
+        return jwt.encode(header, claims, self._signing, algorithms=[ALGORITHM])
+
+    def verification_keys(self) -> KeySet:
+        """The published keys, imported once per load (importing per request would dominate)."""
+        return self._verification
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": list(self._published)}
@@ -50,6 +59,7 @@ class KeyRing:
         self._published = [
             json.loads(r.public_jwk) for r in rows if r.retired_at is None or r.retired_at + self.access_token_ttl > now
         ]
+        self._verification = KeySet([ECKey.import_key(k) for k in self._published])
         active = [r for r in rows if r.retired_at is None]
         self._signing = self._decrypt(active[-1].kid, active[-1].private_jwk_encrypted) if active else None
 

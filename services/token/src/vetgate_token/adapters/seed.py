@@ -1,4 +1,5 @@
-"""First-party identities of the dev stack (dev-credentials.json): the support and tenant admin clients."""
+"""First-party identities of the dev stack (dev-credentials.json): the support and tenant admin clients,
+and each sandbox tenant's people."""
 
 from __future__ import annotations
 
@@ -6,17 +7,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vetgate_platform.secrets import peppered, secret_digest
 
 from vetgate_token.adapters.client_store import ClientStore
+from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.domain.clients import RegisteredClient
+from vetgate_token.domain.grants import Person, person_id_for
 
 ADMIN_PERMISSIONS = ("patients-clients", "consultations", "clinical-notes", "reminder", "delete-clients")
+# The built-in "Users" group's rights (provet-reference.md): seeded people get these.
+USERS_PERMISSIONS = ADMIN_PERMISSIONS
 
 
-async def register_seed(path: Path, store: ClientStore, engine: AsyncEngine, pepper: bytes) -> int:
-    """Upsert the seeded clients (idempotent: a restart changes nothing); returns how many."""
+async def register_seed(
+    path: Path, store: ClientStore, people: PeopleStore, engine: AsyncEngine, pepper: bytes
+) -> tuple[int, int]:
+    """Upsert the seeded clients and people (idempotent: a restart changes nothing); returns how many."""
     seed: dict[str, Any] = json.loads(path.read_text())
     entries = [(seed["support"], int(seed["support"]["provet_id"]), ("support",))]
     entries += [(t["admin"], int(t["provet_id"]), ("admin",)) for t in seed.get("tenants", [])]
@@ -37,4 +44,22 @@ async def register_seed(path: Path, store: ClientStore, engine: AsyncEngine, pep
             await store.upsert(conn, client, activation_id=None)
             digest = peppered(pepper, secret_digest(entry["client_secret"]))
             await store.replace_secret(conn, client.client_id, digest, previous_valid_until=None)
-    return len(entries)
+        persons = await _register_people(conn, people, seed.get("tenants", []))
+    return len(entries), persons
+
+
+async def _register_people(conn: AsyncConnection, people: PeopleStore, tenants: list[dict[str, Any]]) -> int:
+    count = 0
+    for tenant in tenants:
+        provet_id = int(tenant["provet_id"])
+        for user in tenant.get("users", []):
+            person = Person(
+                person_id=person_id_for(provet_id, user["username"]),  # stable across restarts
+                provet_id=provet_id,
+                username=user["username"],
+                permissions=USERS_PERMISSIONS,
+                active=True,
+            )
+            await people.upsert(conn, person, user["password"])
+            count += 1
+    return count

@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import UUID
@@ -74,4 +75,58 @@ revocations = Table(
     Column("reason", Text, nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("relevant_until", DateTime(timezone=True), nullable=False),
+)
+
+# People of a tenant who log in at the authorize endpoint (authorization_code); argon2 password hashes.
+people = Table(
+    "people",
+    metadata,
+    Column("person_id", UUID(as_uuid=False), primary_key=True),
+    Column("provet_id", Integer, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("password_hash", Text, nullable=False, comment="argon2id"),
+    Column("permissions", ARRAY(Text), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("provet_id", "username", name="people_tenant_username"),
+)
+
+# Authorization codes (RFC 6749 §4.1.2), stored as SHA-256; kept after use so a replay is recognised.
+authorization_codes = Table(
+    "authorization_codes",
+    metadata,
+    Column("code_hash", Text, primary_key=True),
+    Column("client_id", Text, nullable=False),
+    Column("provet_id", Integer, nullable=False),
+    Column("person_id", UUID(as_uuid=False), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("code_challenge", Text),
+    Column("code_challenge_method", Text),
+    Column("nonce", Text),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("access_jti", Text, comment="the access token issued from this code"),
+    Column("access_exp", BigInteger),
+    Column("family_id", UUID(as_uuid=False), comment="the refresh-token family started by this code"),
+)
+
+# Refresh tokens (RFC 6749 §6), stored as SHA-256; rotated on use, one family per authorization.
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("family_id", UUID(as_uuid=False), nullable=False, index=True),
+    Column("client_id", Text, nullable=False),
+    Column("provet_id", Integer, nullable=False),
+    Column("person_id", UUID(as_uuid=False), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("auth_time", BigInteger, nullable=False),
+    Column("access_jti", Text, nullable=False, comment="the access token issued with this refresh token"),
+    Column("access_exp", BigInteger, nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

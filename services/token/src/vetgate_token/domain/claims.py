@@ -42,3 +42,28 @@ def access_token_claims(
         "nbf": not_before,
         "exp": not_before + lifetime,
     }
+
+
+def id_token_claims(
+    *,
+    base_url: str,
+    provet_id: int,
+    subject: str,
+    client_id: str,
+    auth_time: int,
+    nonce: str | None,
+    issued_at: int,
+    lifetime: int,
+) -> dict[str, Any]:
+    """OpenID Connect Core §2: the ID token is for the client (aud = client_id), not for APIs."""
+    claims: dict[str, Any] = {
+        "iss": issuer(base_url, provet_id),
+        "sub": subject,
+        "aud": client_id,
+        "iat": issued_at,
+        "exp": issued_at + lifetime,
+        "auth_time": auth_time,
+    }
+    if nonce:
+        claims["nonce"] = nonce  # OIDC Core §3.1.3.6: echoed so the client can detect a replay
+    return claims

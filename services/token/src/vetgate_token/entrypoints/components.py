@@ -10,9 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from vetgate_token.adapters.client_store import ClientStore
 from vetgate_token.adapters.keys import KeyRing
+from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.domain.clients import RegisteredClient
+from vetgate_token.entrypoints.pages import Sessions
 from vetgate_token.service_layer.access_tokens import Introspection
 from vetgate_token.service_layer.authorization_server import VetgateAuthorizationServer
+from vetgate_token.service_layer.person_tokens import PersonTokens
 from vetgate_token.service_layer.throttle import FailureThrottle
 
 
@@ -25,6 +28,10 @@ class OAuthComponents:
     throttle: FailureThrottle
     introspection: Introspection
     base_url: str
+    people: PeopleStore
+    person_tokens: PersonTokens
+    sessions: Sessions
+    login_throttle: FailureThrottle
 
     async def client_of_tenant(self, client_id: str | None, provet_id: int) -> RegisteredClient | None:
         """The client, if it exists at this tenant: another tenant's client is unknown here."""

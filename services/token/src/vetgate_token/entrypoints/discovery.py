@@ -15,20 +15,26 @@ CACHEABLE = {"Cache-Control": "public, max-age=300"}
 
 
 def metadata(base_url: str, provet_id: int) -> dict[str, Any]:
-    """RFC 8414 §2 fields. Only what is implemented is advertised: the authorization_code grant (and
-    with it authorization_endpoint, userinfo and ID tokens) is announced once it is served."""
+    """RFC 8414 §2 and OpenID Connect Discovery §3 fields; only what is implemented is advertised."""
     iss = issuer(base_url, provet_id)
     auth_methods = ["client_secret_basic", "client_secret_post"]
     return {
         "issuer": iss,
+        "authorization_endpoint": f"{iss}/authorize/",
         "token_endpoint": f"{iss}/token/",
+        "userinfo_endpoint": f"{iss}/userinfo/",
         "jwks_uri": f"{iss}/jwks/",
         "revocation_endpoint": f"{iss}/revoke_token/",
         "introspection_endpoint": f"{iss}/introspect/",
-        "scopes_supported": ["restapi"],
-        "response_types_supported": [],
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": auth_methods,
+        "scopes_supported": ["restapi", "openid"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "preferred_username"],
+        # Public clients authenticate with "none" and must use PKCE (RFC 9700 §2.1.1).
+        "token_endpoint_auth_methods_supported": [*auth_methods, "none"],
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": [*auth_methods, "bearer"],
         "token_endpoint_auth_signing_alg_values_supported": [ALGORITHM],

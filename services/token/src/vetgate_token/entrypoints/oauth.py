@@ -11,6 +11,8 @@ from vetgate_platform.logs import get_logger
 
 from vetgate_token.entrypoints.components import OAuthComponents, claimed_client_id
 from vetgate_token.service_layer.access_tokens import decode_own_token, revoke_token
+from vetgate_token.service_layer.person_tokens import PERSON_GRANTS
+from vetgate_token.service_layer.prepared import GrantCall
 
 log = get_logger(__name__)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1
@@ -61,7 +63,10 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
             return refusal
         client = await oauth.client_of_tenant(claimed_client_id(request.headers, form), provet_id)
         public_uri = f"{oauth.base_url}{request.url.path}"  # the URL integrators use (TLS ends before us)
-        result = oauth.server.token_response("POST", public_uri, request.headers, form, client)
+        if form.get("grant_type") in PERSON_GRANTS:
+            result = await oauth.person_tokens.exchange(public_uri, request.headers, form, client)
+        else:
+            result = oauth.server.token_response("POST", public_uri, request.headers, form, GrantCall(client))
         outcome: dict[str, Any] = {
             "provet_id": provet_id,
             "client_id": client.client_id if client else None,
@@ -99,7 +104,7 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
             # RFC 7009 §2.1: only the client the token was issued to may revoke it.
             return oauth_error(400, "unauthorized_client", "The token was not issued to this client")
         async with oauth.engine.begin() as conn:
-            await revoke_token(conn, claims, reason="revoked by client")
+            await revoke_token(conn, claims, "revoked by client", oauth.introspection.revocations)
         log.info("token revoked", provet_id=provet_id, client_id=client.client_id, jti=claims.get("jti"))
         return Response(status_code=200, headers=NO_STORE)
 
@@ -121,9 +126,9 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
             )
         if not form.get("token"):
             return oauth_error(400, "invalid_request", "The token parameter is required")
-        async with oauth.engine.connect() as conn:
-            claims = await oauth.introspection.active_claims(conn, oauth.keys, form["token"], provet_id)
-            client = await oauth.store.load(conn, claims["client_id"]) if claims else None
+        # No database round trip on this path: keys, revocations and clients are cached in memory.
+        claims = await oauth.introspection.active_claims(oauth.keys, form["token"], provet_id)
+        client = await oauth.store.get(claims["client_id"]) if claims else None
         if claims is None or client is None or not client.active:
             return JSONResponse({"active": False}, headers=NO_STORE)
         return JSONResponse({"active": True, "token_type": "Bearer", **claims}, headers=NO_STORE)
@@ -137,13 +142,10 @@ async def _introspection_caller_ok(
     """RFC 7662 §2.1: Basic with a confidential client of this tenant, or the support client's bearer token."""
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
-        async with oauth.engine.connect() as conn:
-            claims = decode_own_token(oauth.keys, authorization[7:].strip())
-            if claims is None or "support" not in claims.get("roles", ()):
-                return False
-            support_tenant = int(claims.get("provet_id", 0))
-            return (
-                await oauth.introspection.active_claims(conn, oauth.keys, authorization[7:].strip(), support_tenant)
-                is not None
-            )
+        bearer = authorization[7:].strip()
+        claims = decode_own_token(oauth.keys, bearer)
+        if claims is None or "support" not in claims.get("roles", ()):
+            return False
+        support_tenant = int(claims.get("provet_id", 0))
+        return await oauth.introspection.active_claims(oauth.keys, bearer, support_tenant) is not None
     return await oauth.authenticate(request.headers, form, provet_id) is not None

@@ -10,16 +10,16 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from vetgate_events.token import TokenRevoked
 from vetgate_messaging.outbox import add_event
 
 from vetgate_token.adapters.keys import ALGORITHM, KeyRing
-from vetgate_token.adapters.tables import revocations
+from vetgate_token.adapters.tables import revocations as revocations_table
 from vetgate_token.domain.claims import AUDIENCE, issuer
+from vetgate_token.service_layer.revocation_cache import RevocationCache
 
 SOURCE = "/vetgate/token"
 
@@ -27,7 +27,7 @@ SOURCE = "/vetgate/token"
 def decode_own_token(keys: KeyRing, token: str) -> dict[str, Any] | None:
     """The claims of a well-formed access token signed by one of our published keys, else None."""
     try:
-        decoded = jwt.decode(token, KeySet(list(keys.verification_keys().values())), algorithms=[ALGORITHM])
+        decoded = jwt.decode(token, keys.verification_keys(), algorithms=[ALGORITHM])
     except (JoseError, ValueError):
         return None
     if decoded.header.get("typ") != "at+jwt":
@@ -38,10 +38,10 @@ def decode_own_token(keys: KeyRing, token: str) -> dict[str, Any] | None:
 @dataclass(frozen=True)
 class Introspection:
     base_url: str
+    engine: AsyncEngine
+    revocations: RevocationCache
 
-    async def active_claims(
-        self, conn: AsyncConnection, keys: KeyRing, token: str, provet_id: int
-    ) -> dict[str, Any] | None:
+    async def active_claims(self, keys: KeyRing, token: str, provet_id: int) -> dict[str, Any] | None:
         """Claims of a token that is valid right now at this tenant, or None (RFC 7662 §2.2 'active')."""
         claims = decode_own_token(keys, token)
         now = int(datetime.now(UTC).timestamp())
@@ -49,34 +49,22 @@ class Introspection:
             return None  # a token of another tenant is not active here
         if claims.get("aud") != AUDIENCE or not claims.get("nbf", 0) <= now < claims.get("exp", 0):
             return None
-        if await is_revoked(conn, claims):
+        if await self.revocations.is_revoked(self.engine, claims):
             return None
         return claims
 
 
-async def is_revoked(conn: AsyncConnection, claims: dict[str, Any]) -> bool:
-    issued_at = datetime.fromtimestamp(claims["iat"], UTC)
-    hit = await conn.execute(
-        select(revocations.c.id)
-        .where(
-            or_(
-                revocations.c.jti == claims["jti"],
-                (revocations.c.client_id == claims["client_id"]) & (revocations.c.issued_before > issued_at),
-            )
-        )
-        .limit(1)
-    )
-    return hit.first() is not None
-
-
-async def revoke_token(conn: AsyncConnection, claims: dict[str, Any], reason: str) -> None:
+async def revoke_token(
+    conn: AsyncConnection, claims: dict[str, Any], reason: str, revocations: RevocationCache
+) -> None:
     """Revoke one access token by jti and tell every resource server (TokenRevoked)."""
+    revocations.record(jti=claims["jti"])
     expires = datetime.fromtimestamp(claims["exp"], UTC)
     stored = await conn.execute(
-        pg_insert(revocations)
+        pg_insert(revocations_table)
         .values(jti=claims["jti"], client_id=claims["client_id"], reason=reason, relevant_until=expires)
-        .on_conflict_do_nothing(index_elements=[revocations.c.jti])
-        .returning(revocations.c.id)
+        .on_conflict_do_nothing(index_elements=[revocations_table.c.jti])
+        .returning(revocations_table.c.id)
     )
     if stored.first() is None:
         return  # already revoked: RFC 7009 §2.2 answers 200 again, without a second event
@@ -103,6 +91,7 @@ async def revoke_client_tokens(
     reason: str,
     lifetime_seconds: int,
     event_id: uuid.UUID,
+    revocations: RevocationCache,
 ) -> int:
     """Every token the client holds now stops working (watermark), and resource servers are told.
 
@@ -112,8 +101,9 @@ async def revoke_client_tokens(
     """
     now = datetime.fromtimestamp(math.ceil(datetime.now(UTC).timestamp()), UTC)
     until = datetime.fromtimestamp(now.timestamp() + lifetime_seconds, UTC)
+    revocations.record(client_id=client_id, issued_before=now)
     await conn.execute(
-        insert(revocations).values(client_id=client_id, issued_before=now, reason=reason, relevant_until=until)
+        insert(revocations_table).values(client_id=client_id, issued_before=now, reason=reason, relevant_until=until)
     )
     await add_event(
         conn,

@@ -1,60 +1,29 @@
 """Authlib's authorization server, driven from async code.
 
 Authlib 1.9 is synchronous. Everything its grants read is loaded before it runs: the route reads the
-body and looks the client up (async, cached), then hands Authlib a request whose client is already
-known. Nothing in here does I/O, so it runs on the event loop without blocking it.
+body and preloads the client (and the code, refresh token and person) into a GrantCall, then hands
+Authlib a request over that. Nothing in here does I/O, so it runs on the event loop without blocking it.
 """
 
 from __future__ import annotations
 
-import contextvars
+import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import AuthorizationEndpointMixin, OAuth2Request
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 
 from vetgate_token.adapters.keys import KeyRing
-from vetgate_token.domain.claims import access_token_claims
+from vetgate_token.domain.claims import access_token_claims, id_token_claims
 from vetgate_token.domain.clients import SCOPES, RegisteredClient
+from vetgate_token.domain.grants import Person
+from vetgate_token.service_layer.code_grants import AuthorizationCode, RefreshTokenRotation, S256Challenge
+from vetgate_token.service_layer.prepared import GrantCall, PreparedRequest, TokenResponse, current_call, within
 
-_current_client: contextvars.ContextVar[RegisteredClient | None] = contextvars.ContextVar("client", default=None)
-
-
-@dataclass(frozen=True)
-class TokenResponse:
-    status: int
-    body: dict[str, Any]
-    headers: list[tuple[str, str]]
-
-
-class PreparedRequest(OAuth2Request):  # type: ignore[misc]
-    """An OAuth2Request over a body the async route has already read."""
-
-    def __init__(
-        self,
-        method: str,
-        uri: str,
-        headers: Mapping[str, str],
-        form: Mapping[str, str],
-        args: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(method, uri, headers=headers)  # keep it case-insensitive (Starlette Headers)
-        self._form = dict(form)
-        self._args = dict(args or {})
-        self.payload = BasicOAuth2Payload({**self._args, **self._form})
-
-    @property
-    def form(self) -> dict[str, str]:
-        return self._form
-
-    @property
-    def args(self) -> dict[str, str]:
-        return self._args
+__all__ = ["GrantCall", "PreparedRequest", "TokenResponse", "VetgateAuthorizationServer"]
 
 
 class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
@@ -69,32 +38,38 @@ class VetgateAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self._base_url = base_url
         self._ttl = access_token_ttl
         self.register_grant(ClientCredentials)
+        self.register_grant(AuthorizationCode, [S256Challenge(required=True)])
+        self.register_grant(RefreshTokenRotation)
         self.register_token_generator("default", self._generate)
 
     def token_response(
-        self,
-        method: str,
-        uri: str,
-        headers: Mapping[str, str],
-        form: Mapping[str, str],
-        client: RegisteredClient | None,
+        self, method: str, uri: str, headers: Mapping[str, str], form: Mapping[str, str], call: GrantCall
     ) -> TokenResponse:
-        request = PreparedRequest(method, uri, headers, form)
-        token = _current_client.set(client)
-        try:
-            status, body, response_headers = self.create_token_response(request)
-        finally:
-            _current_client.reset(token)
+        with within(call):
+            status, body, response_headers = self.create_token_response(PreparedRequest(method, uri, headers, form))
         return TokenResponse(status, body, list(response_headers))
+
+    def consent_grant(self, request: PreparedRequest, call: GrantCall) -> AuthorizationEndpointMixin:
+        """The validated authorization request (RFC 6749 §4.1.1); raises OAuth2Error when it is not."""
+        with within(call):
+            return self.get_consent_grant(request)
+
+    def authorization_response(
+        self, grant: AuthorizationEndpointMixin, person: Person | None, call: GrantCall
+    ) -> TokenResponse:
+        """The redirect back to the client: a code when ``person`` approved, access_denied when None."""
+        with within(call):
+            status, body, headers = self.create_authorization_response(grant.request, person, grant)
+        return TokenResponse(status, body or {}, list(headers))
 
     # --- Authlib's hooks -------------------------------------------------------------------------
 
     def query_client(self, client_id: str) -> RegisteredClient | None:
-        client = _current_client.get()
+        client = current_call().client
         return client if client is not None and client.client_id == client_id else None
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Access tokens are self-contained JWTs; nothing to store for client_credentials."""
+        """Access tokens are self-contained JWTs; refresh tokens are stored by the route afterwards."""
 
     def create_oauth2_request(self, request: OAuth2Request) -> OAuth2Request:
         return request
@@ -115,22 +90,44 @@ class VetgateAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         scope = client.get_allowed_scope(scope)
+        person = user if isinstance(user, Person) else None
         now = int(time.time())
         claims = access_token_claims(
             base_url=self._base_url,
             provet_id=client.provet_id,
-            subject=client.subject,
+            # With authorization_code the integration acts as the person, with the person's rights.
+            subject=person.person_id if person else client.subject,
             client_id=client.client_id,
             scope=scope,
-            permissions=client.permissions,
-            roles=client.roles,
+            permissions=person.permissions if person else client.permissions,
+            roles=() if person else client.roles,
             issued_at=max(now, client.tokens_issued_from),
             not_before=now,
             lifetime=self._ttl,
         )
-        return {
+        token = {
             "access_token": self._keys.sign(claims),
             "token_type": "Bearer",
             "expires_in": self._ttl,
             "scope": scope,
         }
+        if person is None:
+            return token  # client_credentials: no refresh token (RFC 6749 §4.4.3)
+        call = current_call()
+        call.access_claims = claims
+        if include_refresh_token:
+            call.refresh_token = token["refresh_token"] = secrets.token_urlsafe(32)
+        if grant_type == "authorization_code" and "openid" in scope.split() and call.code is not None:
+            token["id_token"] = self._keys.sign_id_token(
+                id_token_claims(
+                    base_url=self._base_url,
+                    provet_id=client.provet_id,
+                    subject=person.person_id,
+                    client_id=client.client_id,
+                    auth_time=call.code.auth_time,
+                    nonce=call.code.nonce,
+                    issued_at=now,
+                    lifetime=self._ttl,
+                )
+            )
+        return token

@@ -21,6 +21,7 @@ from vetgate_token.adapters.client_store import ClientStore
 from vetgate_token.domain.claims import issuer
 from vetgate_token.domain.clients import RegisteredClient, grant_types_for
 from vetgate_token.service_layer.access_tokens import SOURCE, revoke_client_tokens
+from vetgate_token.service_layer.revocation_cache import RevocationCache
 
 _DERIVED = uuid.UUID("5b0f3f1e-2f7c-4a53-9d59-0a8f8f3c7d11")
 
@@ -36,6 +37,7 @@ class RegistryHandlers:
     pepper: bytes
     base_url: str
     access_token_ttl: int
+    revocations: RevocationCache
 
     def register(self, consumer: EventConsumer) -> None:
         consumer.handles(ClientProvisioned)(self.on_client_provisioned)
@@ -94,6 +96,7 @@ class RegistryHandlers:
             reason=f"client revoked: {event.reason}",
             lifetime_seconds=self.access_token_ttl,
             event_id=derived_id(d.envelope.id, "token-revoked"),
+            revocations=self.revocations,
         )
         await self.store.set_state(conn, event.client_id, active=False, tokens_issued_from=watermark)
         await self.store.replace_secret(conn, event.client_id, None, None)  # its secrets are gone for good
@@ -124,6 +127,7 @@ class RegistryHandlers:
                 reason="virtual user disabled" if not event.active else "permissions withdrawn",
                 lifetime_seconds=self.access_token_ttl,
                 event_id=derived_id(d.envelope.id, "token-revoked"),
+                revocations=self.revocations,
             )
         await self.store.set_state(
             conn, event.client_id, active=event.active, permissions=event.permissions, tokens_issued_from=watermark

@@ -1,0 +1,131 @@
+"""Token service figures under load: client_credentials tokens/s and introspections/s, with wrk.
+
+Starts its own PostgreSQL and Kafka (or uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS), runs
+`vetgate serve token` with N workers on a free port, registers a client the way the dev stack does,
+then drives the endpoints with wrk (keep-alive, 64 connections). Prints figures; asserts nothing.
+
+    uv run python -m bench.token_endpoint [--workers 2] [--duration 20] [--connections 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
+from vetgate_devstack.seed import dev_secrets, new_seed
+
+LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "{authorization}"
+wrk.body = "{body}"
+"""
+
+
+def wrk(url: str, body: str, authorization: str, duration: int, connections: int, script_dir: Path) -> dict[str, float]:
+    script = script_dir / "post.lua"
+    script.write_text(LUA.format(authorization=authorization, body=body))
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
+        "errors": float(non_2xx.group(1)) if non_2xx else 0.0,
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=64)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed for this benchmark: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+        with running_infrastructure(state, ports) as infra:
+            run(infra.database_url, infra.kafka_bootstrap, state, args)
+
+
+def run(database_url: str, bootstrap: str, state: Path, args: argparse.Namespace) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    seed = new_seed(base)
+    (state / "seed.json").write_text(json.dumps(seed))
+    env = {
+        **os.environ,
+        **dev_secrets(state / "secrets.json"),
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "VETGATE_DEV": "1",
+        "VETGATE_TOKEN_PORT": str(port),
+        "VETGATE_TOKEN_SEED_FILE": str(state / "seed.json"),
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vetgate_devstack.cli", "serve", "token", "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        admin = seed["tenants"][0]["admin"]
+        tenant = seed["tenants"][0]["provet_id"]
+        basic = "Basic " + base64.b64encode(f"{admin['client_id']}:{admin['client_secret']}".encode()).decode()
+        token = _first_token(admin["token_url"], basic)
+        print(f"token service: {args.workers} worker(s), wrk -t2 -c{args.connections} -d{args.duration}s")
+        issued = wrk(admin["token_url"], "grant_type=client_credentials", basic, args.duration, args.connections, state)
+        print(
+            f"client_credentials: {issued['rps']:,.0f} tokens/s, p50 {issued['p50_ms']:.1f} ms, "
+            f"p99 {issued['p99_ms']:.1f} ms, non-2xx {issued['errors']:.0f}"
+        )
+        looked = wrk(
+            f"{base}/{tenant}/oauth2/introspect/", f"token={token}", basic, args.duration, args.connections, state
+        )
+        print(
+            f"introspection: {looked['rps']:,.0f} /s, p50 {looked['p50_ms']:.1f} ms, "
+            f"p99 {looked['p99_ms']:.1f} ms, non-2xx {looked['errors']:.0f}"
+        )
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _first_token(token_url: str, basic: str) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.post(token_url, data={"grant_type": "client_credentials"}, headers={"Authorization": basic})
+            if r.status_code == 200:
+                return str(r.json()["access_token"])
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("token service did not start")
+
+
+if __name__ == "__main__":
+    main()
