@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import secrets
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from vetgate_events import IntegrationEvent, envelope_for
+from vetgate_events import IntegrationEvent
 from vetgate_events.provisioning import ClientProvisioned
+from vetgate_messaging import testing
 from vetgate_platform.secrets import secret_digest
 
 
 async def publish(bootstrap: str, event: IntegrationEvent, source: str = "/vetgate/provisioning") -> str:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        envelope = envelope_for(event, source=source)
-        await producer.send_and_wait(
-            event.topic, envelope.body, key=event.partition_key().encode(), headers=envelope.to_headers()
-        )
-        return envelope.id
-    finally:
-        await producer.stop()
+    """Publish as provisioning does (the token service consumes provisioning's events)."""
+    return await testing.publish(bootstrap, event, source)
 
 
 def provisioned(provet_id: int, permissions: list[str] | None = None) -> tuple[ClientProvisioned, str]:
@@ -55,25 +45,7 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
 
 
-async def wait_for_record(bootstrap: str, topic: str, predicate: Any, timeout: float = 30) -> Any:
-    """The first record on ``topic`` whose decoded headers+body satisfy ``predicate``."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                for r in records:
-                    if predicate(dict(r.headers), r.value):
-                        return r
-            await asyncio.sleep(0)
-        raise AssertionError(f"no matching record on {topic}")
-    finally:
-        await consumer.stop()
+wait_for_record = testing.wait_for_record
 
 
 def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -47,20 +47,23 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
         source = request.client.host if request.client else "unknown"
         return [f"source:{source}"] + ([f"client:{client_id}"] if client_id else [])
 
-    def throttled(keys: list[str]) -> JSONResponse | None:
-        wait = oauth.throttle.retry_after(keys)
-        if wait is None:
-            return None
-        return oauth_error(429, "slow_down", "Too many failed attempts; retry later", {"Retry-After": str(wait)})
-
-    @router.post("/{provet_id}/oauth2/token/")
-    async def token(provet_id: int, request: Request) -> Response:
+    async def admit(request: Request) -> tuple[dict[str, str], list[str]] | JSONResponse:
+        """The form and throttle keys of a request that may proceed, or the refusal to send."""
         form = await read_form(request)
         if isinstance(form, JSONResponse):
             return form
         keys = throttle_keys(request, form)
-        if refusal := throttled(keys):
-            return refusal
+        wait = oauth.throttle.retry_after(keys)
+        if wait is not None:
+            return oauth_error(429, "slow_down", "Too many failed attempts; retry later", {"Retry-After": str(wait)})
+        return form, keys
+
+    @router.post("/{provet_id}/oauth2/token/")
+    async def token(provet_id: int, request: Request) -> Response:
+        admitted = await admit(request)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        form, keys = admitted
         client = await oauth.client_of_tenant(claimed_client_id(request.headers, form), provet_id)
         public_uri = f"{oauth.base_url}{request.url.path}"  # the URL integrators use (TLS ends before us)
         if form.get("grant_type") in PERSON_GRANTS:
@@ -83,12 +86,10 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
 
     @router.post("/{provet_id}/oauth2/revoke_token/")
     async def revoke(provet_id: int, request: Request) -> Response:
-        form = await read_form(request)
-        if isinstance(form, JSONResponse):
-            return form
-        keys = throttle_keys(request, form)
-        if refusal := throttled(keys):
-            return refusal
+        admitted = await admit(request)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        form, keys = admitted
         client = await oauth.authenticate(request.headers, form, provet_id)
         if client is None:
             oauth.throttle.failed(keys)
@@ -110,12 +111,10 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
 
     @router.post("/{provet_id}/oauth2/introspect/")
     async def introspect(provet_id: int, request: Request) -> Response:
-        form = await read_form(request)
-        if isinstance(form, JSONResponse):
-            return form
-        keys = throttle_keys(request, form)
-        if refusal := throttled(keys):
-            return refusal
+        admitted = await admit(request)
+        if isinstance(admitted, JSONResponse):
+            return admitted
+        form, keys = admitted
         if not await _introspection_caller_ok(oauth, request, form, provet_id):
             oauth.throttle.failed(keys)
             return oauth_error(
