@@ -59,8 +59,10 @@ def serve(
         "timeout_graceful_shutdown": 5,
     }
     if workers > 1:
-        # Each worker builds its own app from the factory; one relay leads, consumers split partitions.
-        uvicorn.run(f"vetgate_{name}.main:create_app", factory=True, workers=workers, **options)
+        from vetgate_devstack.workers import run_reuseport_workers
+
+        # Each worker builds its own app; one relay leads, consumers split partitions.
+        run_reuseport_workers(f"vetgate_{name}.main:create_app", workers, options)
     else:
         uvicorn.run(host.create_app(), **options)
 
