@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 from authz_testkit import Clock, JwksServer, claims, new_key, sign, verifier
-from sqlalchemy.ext.asyncio import create_async_engine
-from vetgate_authz import Authorizer, InvalidToken, RevocationList, revocation_consumer, revocation_group
+from vetgate_authz import Authorizer, InvalidToken, RevocationList
 from vetgate_events.token import TokenRevoked
-from vetgate_messaging.consumer import EventConsumer
 
 
 def revoked(now: float, **fields: Any) -> TokenRevoked:
@@ -100,18 +98,3 @@ async def test_entries_are_forgotten_after_relevant_until() -> None:
     assert not revocations.is_revoked(token)
     revocations.apply(revoked(wall.now, jti="jti-2", relevant_until=datetime.fromtimestamp(wall.now - 1, UTC)))
     assert len(revocations) == 0, "pruned as events arrive; an already irrelevant event is not even stored"
-
-
-async def test_revocation_consumer_applies_token_revoked() -> None:
-    group = revocation_group("tenant-api")
-    assert group.startswith("tenant-api-revocations-") and group != revocation_group("tenant-api")
-    engine = create_async_engine("postgresql+asyncpg://vetgate@127.0.0.1:1/unused")  # never connected
-    consumer = EventConsumer(group=group, engine=engine, bootstrap_servers="127.0.0.1:1")
-    revocations = RevocationList()
-    revocation_consumer(consumer, revocations)
-    assert consumer.topics == ["token.revocations.v1"]
-
-    _, handler = consumer._handlers[TokenRevoked.event_type()]
-    await handler(revoked(datetime.now(UTC).timestamp(), jti="jti-9"), None, None)  # type: ignore[arg-type]
-    assert len(revocations) == 1
-    await engine.dispose()

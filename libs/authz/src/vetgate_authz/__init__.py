@@ -5,10 +5,11 @@ FastAPI glue lives in :mod:`vetgate_authz.fastapi` (``bearer_auth``, ``install_a
 
 from vetgate_authz.authorizer import Authorizer
 from vetgate_authz.errors import AuthUnavailable, Forbidden, InvalidToken, MissingCredentials
+from vetgate_authz.feed import RevocationFeed
 from vetgate_authz.introspection import IntrospectionClient
 from vetgate_authz.jwks import IssuerKeys, JwksCache, jwks_url
 from vetgate_authz.model import AccessToken, TokenType
-from vetgate_authz.revocations import RevocationList, revocation_consumer, revocation_group
+from vetgate_authz.revocations import RevocationList
 from vetgate_authz.verify import TokenVerifier
 
 __all__ = [
@@ -21,10 +22,9 @@ __all__ = [
     "IssuerKeys",
     "JwksCache",
     "MissingCredentials",
+    "RevocationFeed",
     "RevocationList",
     "TokenType",
     "TokenVerifier",
     "jwks_url",
-    "revocation_consumer",
-    "revocation_group",
 ]

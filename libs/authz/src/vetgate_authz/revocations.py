@@ -14,12 +14,9 @@ the list. Applying an event twice is harmless.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncConnection
 from vetgate_events.token import TokenRevoked
-from vetgate_messaging.consumer import Delivery, EventConsumer
 
 from vetgate_authz.model import AccessToken
 
@@ -76,20 +73,3 @@ class RevocationList:
         now = self._last_prune = self._clock()
         self._jtis = {jti: until for jti, until in self._jtis.items() if until > now}
         self._watermarks = {key: entry for key, entry in self._watermarks.items() if entry[1] > now}
-
-
-def revocation_group(service: str) -> str:
-    """A consumer group of this process alone: every instance must see every revocation."""
-    return f"{service}-revocations-{uuid.uuid4().hex}"
-
-
-def revocation_consumer(consumer: EventConsumer, revocations: RevocationList) -> None:
-    """Apply every ``TokenRevoked`` that ``consumer`` receives to ``revocations``.
-
-    Create the consumer with ``group=revocation_group(<service>)``, then ``start()`` and ``run()`` it as usual.
-    """
-
-    async def apply_revocation(event: TokenRevoked, conn: AsyncConnection, delivery: Delivery) -> None:
-        revocations.apply(event)
-
-    consumer.handles(TokenRevoked)(apply_revocation)
