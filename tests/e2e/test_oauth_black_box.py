@@ -4,12 +4,9 @@ and a real headless Chromium (Debian's) for login and consent, driven by keyboar
 from __future__ import annotations
 
 import http.server
-import json
 import secrets
 import threading
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,10 +17,7 @@ from joserfc.jwk import KeySet
 from playwright.async_api import async_playwright
 from stack_helpers import BROWSER_ARGS, RunningStack
 from vetgate_devstack.infra import free_port
-from vetgate_events.provisioning import ClientProvisioned
-from vetgate_events.token import CredentialsIssued
-from vetgate_events.topics import TOKEN_CREDENTIALS
-from vetgate_messaging.testing import publish, wait_for_record
+from vetgate_messaging.testing import client_provisioned, credentials_issued, publish
 
 OIDC_REQUIRED = {
     "issuer",
@@ -58,31 +52,15 @@ def callback() -> Iterator[str]:
 
 async def register_code_client(stack: RunningStack, redirect_uri: str, provet_id: int) -> str:
     """A public authorization_code integration, provisioned the way provisioning does it (an event)."""
-    event = ClientProvisioned(
-        client_id=f"app-{uuid.uuid4().hex[:10]}",
-        activation_id=uuid.uuid4(),
-        template_id=uuid.uuid4(),
-        provet_id=provet_id,
-        integration_name="Vet Portal",
+    event, _ = client_provisioned(
+        provet_id,
         grant_type="authorization_code",
         client_type="public",
+        name="Vet Portal",
         redirect_uris=[redirect_uri],
-        virtual_user_id=None,
-        permissions=[],
-        secret_hash=None,
-        sealed_secret=None,
-        delivery={"kind": "email", "address": "dev@example.com"},
-        provisioned_at=datetime.now(UTC),
     )
     await publish(stack.kafka, event, source="/vetgate/provisioning")
-    await wait_for_record(
-        stack.kafka,
-        TOKEN_CREDENTIALS,
-        lambda h, v: (
-            h.get("ce_type") == CredentialsIssued.event_type().encode()
-            and json.loads(v)["client_id"] == event.client_id
-        ),
-    )
+    await credentials_issued(stack.kafka, event.client_id)
     return event.client_id
 
 

@@ -4,11 +4,20 @@ for one on a topic. Not used by services."""
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from vetgate_events import IntegrationEvent, envelope_for
+from vetgate_events.common import ClientType, GrantType
+from vetgate_events.provisioning import ClientProvisioned
+from vetgate_events.token import CredentialsIssued
+from vetgate_events.topics import TOKEN_CREDENTIALS
+from vetgate_platform.secrets import secret_digest
 
 RecordTest = Callable[[dict[str, bytes], bytes], bool]
 
@@ -48,3 +57,49 @@ async def wait_for_record(
         raise AssertionError(f"no matching record on {topic} within {timeout:.0f}s")
     finally:
         await consumer.stop()
+
+
+def client_provisioned(
+    provet_id: int,
+    *,
+    grant_type: GrantType = "client_credentials",
+    client_type: ClientType = "confidential",
+    name: str = "Reminders",
+    redirect_uris: Sequence[str] = (),
+    permissions: Sequence[str] = ("patients-clients", "reminder"),
+) -> tuple[ClientProvisioned, str | None]:
+    """ClientProvisioned as provisioning emits it for a fresh activation, and the plaintext secret
+    (None for public clients). authorization_code integrations get no virtual user and no rights."""
+    secret = secrets.token_urlsafe(32) if client_type == "confidential" else None
+    person_grant = grant_type == "authorization_code"
+    event = ClientProvisioned(
+        client_id=f"{'app' if person_grant else 'int'}-{uuid.uuid4().hex[:12]}",
+        activation_id=uuid.uuid4(),
+        template_id=uuid.uuid4(),
+        provet_id=provet_id,
+        integration_name=name,
+        grant_type=grant_type,
+        client_type=client_type,
+        redirect_uris=list(redirect_uris),
+        virtual_user_id=None if person_grant else uuid.uuid4(),
+        permissions=[] if person_grant else list(permissions),
+        secret_hash=secret_digest(secret) if secret else None,
+        sealed_secret=None,
+        delivery={"kind": "email", "address": "owner@example.com"},
+        provisioned_at=datetime.now(UTC),
+    )
+    return event, secret
+
+
+async def credentials_issued(bootstrap: str, client_id: str, timeout: float = 30) -> CredentialsIssued:
+    """Wait until the token service has accepted ``client_id`` (its CredentialsIssued is on the topic)."""
+    record = await wait_for_record(
+        bootstrap,
+        TOKEN_CREDENTIALS,
+        lambda headers, value: (
+            headers.get("ce_type") == CredentialsIssued.event_type().encode()
+            and json.loads(value)["client_id"] == client_id
+        ),
+        timeout,
+    )
+    return CredentialsIssued.parse_lenient(record.value or b"")

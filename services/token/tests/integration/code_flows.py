@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 import secrets
-import uuid
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from flows import basic, publish, wait_for_record
+from flows import basic, publish
 from vetgate_devstack.infra import Infrastructure
-from vetgate_events.provisioning import ClientProvisioned
-from vetgate_events.token import CredentialsIssued
-from vetgate_events.topics import TOKEN_CREDENTIALS
-from vetgate_platform.secrets import secret_digest
+from vetgate_events.common import ClientType
+from vetgate_messaging import testing
 from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.domain.grants import Person, person_id_for
 
@@ -29,35 +24,18 @@ PERMISSIONS = ("patients-clients", "consultations")
 
 
 async def code_client(
-    infra: Infrastructure, provet_id: int = 54321, client_type: str = "public"
+    infra: Infrastructure, provet_id: int = 54321, client_type: ClientType = "public"
 ) -> tuple[str, str | None]:
     """A registered authorization_code integration (public, or confidential with a secret)."""
-    secret = secrets.token_urlsafe(32) if client_type == "confidential" else None
-    event = ClientProvisioned(
-        client_id=f"app-{uuid.uuid4().hex[:12]}",
-        activation_id=uuid.uuid4(),
-        template_id=uuid.uuid4(),
-        provet_id=provet_id,
-        integration_name="Clinic App",
+    event, secret = testing.client_provisioned(
+        provet_id,
         grant_type="authorization_code",
         client_type=client_type,
+        name="Clinic App",
         redirect_uris=[REDIRECT],
-        virtual_user_id=None,
-        permissions=[],
-        secret_hash=secret_digest(secret) if secret else None,
-        sealed_secret=None,
-        delivery={"kind": "email", "address": "owner@example.com"},
-        provisioned_at=datetime.now(UTC),
     )
     await publish(infra.kafka_bootstrap, event)
-    await wait_for_record(
-        infra.kafka_bootstrap,
-        TOKEN_CREDENTIALS,
-        lambda h, body: (
-            h.get("ce_type") == CredentialsIssued.event_type().encode()
-            and json.loads(body)["client_id"] == event.client_id
-        ),
-    )
+    await testing.credentials_issued(infra.kafka_bootstrap, event.client_id)
     return event.client_id, secret
 
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from vetgate_events import IntegrationEvent
 from vetgate_events.provisioning import ClientProvisioned
 from vetgate_messaging import testing
-from vetgate_platform.secrets import secret_digest
 
 
 async def publish(bootstrap: str, event: IntegrationEvent, source: str = "/vetgate/provisioning") -> str:
@@ -22,22 +18,8 @@ async def publish(bootstrap: str, event: IntegrationEvent, source: str = "/vetga
 
 def provisioned(provet_id: int, permissions: list[str] | None = None) -> tuple[ClientProvisioned, str]:
     """A fresh client_credentials integration and its plaintext secret."""
-    secret = secrets.token_urlsafe(32)
-    event = ClientProvisioned(
-        client_id=f"int-{uuid.uuid4().hex[:12]}",
-        activation_id=uuid.uuid4(),
-        template_id=uuid.uuid4(),
-        provet_id=provet_id,
-        integration_name="Reminders",
-        grant_type="client_credentials",
-        client_type="confidential",
-        virtual_user_id=uuid.uuid4(),
-        permissions=permissions or ["patients-clients", "reminder"],
-        secret_hash=secret_digest(secret),
-        sealed_secret=None,
-        delivery={"kind": "email", "address": "owner@example.com"},
-        provisioned_at=datetime.now(UTC),
-    )
+    event, secret = testing.client_provisioned(provet_id, permissions=permissions or ["patients-clients", "reminder"])
+    assert secret is not None
     return event, secret
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
-from flows import basic, provisioned, publish, wait_for_record
+from flows import basic, provisioned, publish
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from vetgate_devstack.infra import Infrastructure
-from vetgate_events.token import CredentialsIssued
-from vetgate_events.topics import TOKEN_CREDENTIALS
+from vetgate_messaging import testing
 
 from conftest import BASE_URL, TokenService
 
@@ -20,15 +17,7 @@ async def registered_client(
 ) -> tuple[str, str]:
     event, secret = provisioned(provet_id, permissions)
     await publish(infra.kafka_bootstrap, event)
-    record = await wait_for_record(
-        infra.kafka_bootstrap,
-        TOKEN_CREDENTIALS,
-        lambda h, body: (
-            h.get("ce_type") == CredentialsIssued.event_type().encode()
-            and json.loads(body)["client_id"] == event.client_id
-        ),
-    )
-    issued = CredentialsIssued.parse_lenient(record.value)
+    issued = await testing.credentials_issued(infra.kafka_bootstrap, event.client_id)
     assert issued.token_url == f"{BASE_URL}/{provet_id}/oauth2/token/"
     return event.client_id, secret
 
