@@ -9,6 +9,7 @@ from vetgate_authz.feed import RevocationFeed
 from vetgate_authz.introspection import IntrospectionClient
 from vetgate_authz.jwks import IssuerKeys, JwksCache, jwks_url
 from vetgate_authz.model import AccessToken, TokenType
+from vetgate_authz.resource_server import ResourceServer
 from vetgate_authz.revocations import RevocationList
 from vetgate_authz.verify import TokenVerifier
 
@@ -22,6 +23,7 @@ __all__ = [
     "IssuerKeys",
     "JwksCache",
     "MissingCredentials",
+    "ResourceServer",
     "RevocationFeed",
     "RevocationList",
     "TokenType",

@@ -12,6 +12,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from vetgate_platform.sealing import SealingKeyring
+
 SANDBOX_TENANTS = (1001, 1002, 1003)
 
 
@@ -42,15 +44,24 @@ def new_seed(token_base_url: str) -> dict[str, Any]:
 
 
 def dev_secrets(path: Path) -> dict[str, str]:
-    """The dev stack's service keys (signing-key encryption, secret pepper), made once and kept: with
-    fresh ones on every start, stored keys and client secrets would stop working after a restart."""
-    if not path.exists():
-        keys = {
-            name: base64.b64encode(secrets.token_bytes(32)).decode()
-            for name in ("VETGATE_TOKEN_KEY_ENCRYPTION_KEY", "VETGATE_TOKEN_SECRET_PEPPER")
+    """The dev stack's service keys (signing-key encryption, secret pepper, the notifier's sealing key pair),
+    made once and kept: with fresh ones on every start, stored keys and client secrets would stop working
+    after a restart. Keys added by a newer version are filled into an older file."""
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = {
+        name: base64.b64encode(secrets.token_bytes(32)).decode()
+        for name in ("VETGATE_TOKEN_KEY_ENCRYPTION_KEY", "VETGATE_TOKEN_SECRET_PEPPER")
+        if name not in stored
+    }
+    if "VETGATE_NOTIFIER_SEALING_KEYS" not in stored:
+        keyring = SealingKeyring.generate()
+        missing |= {
+            "VETGATE_NOTIFIER_SEALING_KEYS": keyring.to_base64(),
+            "VETGATE_NOTIFIER_PUBLIC_KEY": keyring.public_key.to_base64(),
         }
-        _write_private(path, keys)
-    stored: dict[str, str] = json.loads(path.read_text())
+    if missing:
+        stored |= missing
+        _write_private(path, stored)
     return stored
 
 

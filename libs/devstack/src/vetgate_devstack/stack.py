@@ -61,6 +61,7 @@ def _service_env(infra: Infrastructure, state_dir: Path) -> dict[str, str]:
         "DATABASE_URL": infra.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "VETGATE_DEV": "1",
+        "VETGATE_TOKEN_BASE_URL": f"http://127.0.0.1:{service_port('token')}",
         "VETGATE_SMTP_HOST": infra.smtp_host,
         "VETGATE_SMTP_PORT": str(infra.smtp_port),
     }

@@ -43,6 +43,7 @@ class EmailDelivery(BaseModel):
 
     kind: Literal["email"] = "email"
     address: str
+    owner_name: str | None = Field(default=None, description="Who the mail greets")
     secret_in_body: bool = Field(
         default=False, description="Legacy parity: the secret in the mail instead of a reveal link"
     )
