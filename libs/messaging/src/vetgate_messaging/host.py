@@ -41,9 +41,11 @@ class ServiceHost:
     routers: list[APIRouter] = field(default_factory=list)
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    """Run in order before the service accepts requests (e.g. loading signing keys)."""
+    app_setup: list[Callable[[FastAPI], None]] = field(default_factory=list)
+    """Applied to the app once built (e.g. exception handlers)."""
     components: dict[str, Any] = field(default_factory=dict)
     """What the composition root built, by name (for operators' tools and tests to reach)."""
-    """Run in order before the service accepts requests (e.g. loading signing keys)."""
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -107,6 +109,8 @@ class ServiceHost:
         app = create_service_app(self.settings.service_name, checks, lifespan)
         for router in self.routers:
             app.include_router(router)
+        for setup in self.app_setup:
+            setup(app)
         return app
 
     async def _consume(self) -> None:

@@ -38,6 +38,16 @@ def _info(bound_to: str) -> bytes:
     return b"vetgate-sealed-v1:" + bound_to.encode()
 
 
+def client_secret_binding(client_id: str) -> str:
+    """What a client secret is sealed to: it cannot be passed off as another client's secret."""
+    return f"client-secret:{client_id}"
+
+
+def webhook_secret_binding(template_id: str, secret_id: str) -> str:
+    """What a template's ``whsec_`` signing secret is sealed to."""
+    return f"whsec:{template_id}:{secret_id}"
+
+
 def key_id(public_key: X25519PublicKey) -> str:
     raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
