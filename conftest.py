@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from vetgate_devstack.infra import InfraPorts, Infrastructure, free_port, running_infrastructure
+from vetgate_devstack.token_server import TokenServer, running_token_server
 
 
 @contextlib.contextmanager
@@ -38,3 +39,10 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
         if os.environ.get("VETGATE_TEST_INFRA") == "containers":
             stack.enter_context(_containers())
         yield stack.enter_context(running_infrastructure(state_dir, ports, kafka_heap="512m"))
+
+
+@pytest.fixture(scope="session")
+async def token_server(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TokenServer]:
+    """A real token service on loopback (seeded support and tenant admin clients) for resource-server tests."""
+    async with running_token_server(infra, tmp_path_factory.mktemp("token-server")) as server:
+        yield server
