@@ -1,7 +1,7 @@
 """A real token service on a loopback port, for tests of the services that accept its tokens.
 
 Resource servers fetch the JWKS over HTTP, so an in-process ASGI client is not enough: this serves the
-token app with uvicorn, seeded like the dev stack (support client, tenants 1001–1003 with admin clients),
+token app with uvicorn, seeded like the dev stack (support client, tenants 1001-1003 with admin clients),
 and hands out tokens for those identities.
 """
 
