@@ -29,6 +29,7 @@ async def api(signing_key: ECKey) -> AsyncIterator[httpx.AsyncClient]:
         install_auth_errors(app)
         Patients = Annotated[AccessToken, Depends(bearer_auth(authorizer, permission="patients-clients"))]
         Support = Annotated[AccessToken, Depends(bearer_auth(authorizer, role="support"))]
+        Staff = Annotated[AccessToken, Depends(bearer_auth(authorizer, any_role=("admin", "support")))]
 
         @app.get("/v1/tenants/{provet_id}/patients")
         async def patients(provet_id: int, token: Patients) -> dict[str, str | int]:
@@ -36,6 +37,10 @@ async def api(signing_key: ECKey) -> AsyncIterator[httpx.AsyncClient]:
 
         @app.get("/v1/templates")
         async def templates(token: Support) -> dict[str, str]:
+            return {"subject": token.subject}
+
+        @app.get("/v1/tenants/{provet_id}/settings")
+        async def settings(provet_id: int, token: Staff) -> dict[str, str]:
             return {"subject": token.subject}
 
         transport = httpx.ASGITransport(app=app)
@@ -98,6 +103,15 @@ async def test_role_is_required_where_asked(api: httpx.AsyncClient, signing_key:
     assert (await api.get("/v1/templates", headers=bearer(admin))).status_code == 403
     support = sign(signing_key, claims(1, roles=["support"]))
     assert (await api.get("/v1/templates", headers=bearer(support))).status_code == 200
+
+
+async def test_any_of_several_roles_where_asked(api: httpx.AsyncClient, signing_key: ECKey) -> None:
+    for roles, status in ((["admin"], 200), (["support"], 200), ([], 403), (["reader"], 403)):
+        token = sign(signing_key, claims(5, roles=roles))
+        response = await api.get("/v1/tenants/5/settings", headers=bearer(token))
+        assert response.status_code == status, roles
+    response = await api.get("/v1/tenants/5/settings", headers=bearer(sign(signing_key, claims(5, roles=[]))))
+    assert response.json()["error_description"] == "one of these roles required: admin, support"
 
 
 async def test_unsupported_scheme_gets_401(api: httpx.AsyncClient) -> None:

@@ -6,7 +6,7 @@ status and ``WWW-Authenticate`` are still right, but FastAPI wraps the body in `
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
@@ -31,10 +31,15 @@ def _challenge(error: str, description: str) -> str:
 
 
 def bearer_auth(
-    authorizer: Authorizer, *, role: str | None = None, permission: str | None = None
+    authorizer: Authorizer,
+    *,
+    role: str | None = None,
+    permission: str | None = None,
+    any_role: Collection[str] = (),
 ) -> Callable[[Request], Awaitable[AccessToken]]:
     """A dependency giving the caller's :class:`AccessToken`; the tenant is the ``provet_id`` path parameter
-    when the route has one (tokens of another tenant are refused), else any trusted tenant."""
+    when the route has one (tokens of another tenant are refused), else any trusted tenant. ``any_role``:
+    the token must carry at least one of these roles."""
 
     async def authenticated(request: Request) -> AccessToken:
         raw_tenant = request.path_params.get("provet_id")
@@ -45,6 +50,8 @@ def bearer_auth(
         try:
             token = await authorizer.authenticate(request.headers.get("authorization"), provet_id=provet_id)
             authorizer.require(token, permission=permission, role=role)
+            if any_role and token.roles.isdisjoint(any_role):
+                raise Forbidden(f"one of these roles required: {', '.join(sorted(any_role))}")
         except MissingCredentials as exc:
             # RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
             raise AuthHTTPError(401, "invalid_token", exc.reason, challenge="Bearer") from None
