@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from vetgate_events import IntegrationEvent, envelope_for
 
 from vetgate_messaging.tables import outbox
+
+
+def _row(
+    event: IntegrationEvent, source: str, event_id: str | uuid.UUID | None, traceparent: str | None
+) -> dict[str, object]:
+    envelope = envelope_for(event, source=source, event_id=str(event_id) if event_id else None, traceparent=traceparent)
+    return {
+        "event_id": envelope.id,
+        "topic": event.topic,
+        "partition_key": event.partition_key(),
+        "event_type": envelope.type,
+        "headers": {k: v.decode() for k, v in envelope.to_headers()},
+        "payload": envelope.body,
+    }
 
 
 async def add_event(
@@ -25,15 +40,21 @@ async def add_event(
     the id of the event being handled), so that redoing the work cannot mint a second event. Write the
     outbox row after locking the aggregate, so events of one key are inserted in commit order.
     """
-    envelope = envelope_for(event, source=source, event_id=str(event_id) if event_id else None, traceparent=traceparent)
-    await db.execute(
-        insert(outbox).values(
-            event_id=envelope.id,
-            topic=event.topic,
-            partition_key=event.partition_key(),
-            event_type=envelope.type,
-            headers={k: v.decode() for k, v in envelope.to_headers()},
-            payload=envelope.body,
-        )
-    )
-    return envelope.id
+    row = _row(event, source, event_id, traceparent)
+    await db.execute(insert(outbox).values(**row))
+    return str(row["event_id"])
+
+
+async def add_events(
+    db: AsyncConnection | AsyncSession,
+    events: Sequence[tuple[IntegrationEvent, str | uuid.UUID | None]],
+    *,
+    source: str,
+    traceparent: str | None = None,
+) -> list[str]:
+    """Stage many ``(event, event_id)`` pairs in one round trip (a go-live to thousands of tenants)."""
+    if not events:
+        return []
+    rows = [_row(event, source, event_id, traceparent) for event, event_id in events]
+    await db.execute(insert(outbox), rows)
+    return [str(row["event_id"]) for row in rows]
