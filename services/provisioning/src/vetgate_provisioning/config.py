@@ -1,5 +1,6 @@
 """Settings of the provisioning service (environment prefix `VETGATE_PROVISIONING_`)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from vetgate_platform.settings import ServiceSettings
 
@@ -9,3 +10,9 @@ class ProvisioningSettings(ServiceSettings):
 
     service_name: str = "provisioning"
     port: int = 8003
+    secret_overlap_seconds: int = Field(
+        default=86_400, ge=0, description="After a rotation the previous client secret keeps working this long"
+    )
+    max_secret_overlap_seconds: int = Field(
+        default=30 * 86_400, ge=0, description="The longest overlap a rotation request may ask for"
+    )

@@ -1,1 +1,1 @@
-"""Provisioning service: domain."""
+"""Provisioning's rules: plain objects, no I/O."""

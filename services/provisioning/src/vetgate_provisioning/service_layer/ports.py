@@ -1,0 +1,72 @@
+"""What the service layer needs from storage, as protocols: Postgres in production, fakes in unit tests.
+
+Every method runs in the caller's transaction, together with the events staged by :meth:`Store.emit`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from vetgate_events import IntegrationEvent
+
+from vetgate_provisioning.domain.clients import Client
+from vetgate_provisioning.domain.virtual_users import VirtualUser
+
+
+class ClientRepository(Protocol):
+    async def claim_activation(self, activation_id: uuid.UUID, provet_id: int, template_id: uuid.UUID) -> bool:
+        """Record the activation; False when it was seen before (provisioned, or removed already)."""
+
+    async def add(self, client: Client, secret_hash: str | None) -> None:
+        """Store a new client and, when it has one, the hash of its first secret."""
+
+    async def get(self, provet_id: int, activation_id: uuid.UUID, *, lock: bool = False) -> Client | None: ...
+
+    async def end_activation(self, activation_id: uuid.UUID, provet_id: int, template_id: uuid.UUID) -> Client | None:
+        """Mark the activation removed; its client if this call revoked one, None if there was nothing to do.
+
+        An activation never seen is remembered as removed, so a late copy of it provisions nothing."""
+
+    async def rotate_secret(self, client_id: str, secret_hash: str, previous_valid_until: datetime) -> int:
+        """Store the new secret's hash, end the current one at ``previous_valid_until``; the new generation."""
+
+
+class VirtualUserRepository(Protocol):
+    async def enable(
+        self,
+        *,
+        provet_id: int,
+        template_id: uuid.UUID,
+        integration_name: str,
+        permissions: Sequence[str],
+        client_id: str,
+        activation_id: uuid.UUID,
+    ) -> VirtualUser:
+        """Create the tenant's virtual user for the template, or enable the existing one (its rights kept)."""
+
+    async def get(self, provet_id: int, virtual_user_id: uuid.UUID, *, lock: bool = False) -> VirtualUser | None: ...
+
+    async def of_tenant(self, provet_id: int) -> list[VirtualUser]: ...
+
+    async def of_template(self, template_id: uuid.UUID) -> list[VirtualUser]:
+        """Every tenant's virtual user for the template, locked for update."""
+
+    async def save(self, users: Sequence[VirtualUser]) -> None:
+        """Write the rights, state and version of changed users."""
+
+    async def disable_for_activation(self, activation_id: uuid.UUID) -> None:
+        """Disable the virtual user that currently serves this activation (if it still does)."""
+
+
+class Store(Protocol):
+    @property
+    def clients(self) -> ClientRepository: ...
+
+    @property
+    def virtual_users(self) -> VirtualUserRepository: ...
+
+    async def emit(self, events: Sequence[tuple[IntegrationEvent, uuid.UUID]]) -> None:
+        """Stage ``(event, event id)`` pairs in the outbox of the current transaction."""

@@ -1,0 +1,60 @@
+"""One provisioning service for the module's tests, on the real PostgreSQL and Kafka, next to the session's
+real token service (which registers what provisioning emits, so tests can use the minted credentials)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from provisioning_flows import ProvisioningService
+from vetgate_devstack.infra import Infrastructure
+from vetgate_devstack.kafka import ensure_topics
+from vetgate_devstack.token_server import TokenServer
+from vetgate_events.topics import dlq_topic
+from vetgate_platform.sealing import SealingKeyring
+from vetgate_provisioning.bootstrap import bootstrap
+from vetgate_provisioning.config import ProvisioningSettings
+
+BASE_URL = "http://provisioning.test"
+
+
+async def start_group_at_end(bootstrap_servers: str, group: str, topics: list[str]) -> None:
+    """Commit the topics' current end offsets for a new group: it then sees only what tests publish from
+    now on, not every activation other suites put on the shared broker."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+@pytest.fixture(scope="module")
+async def provisioning(infra: Infrastructure, token_server: TokenServer) -> AsyncIterator[ProvisioningService]:
+    suffix = uuid.uuid4().hex[:8]
+    keyring = SealingKeyring.generate()
+    settings = ProvisioningSettings(
+        database_url=infra.database_url,
+        kafka_bootstrap_servers=infra.kafka_bootstrap,
+        db_schema=f"provisioning_{suffix}",
+        consumer_group=f"provisioning-test-{suffix}",
+        public_base_url=BASE_URL,
+        token_base_url=token_server.base_url,
+        notifier_public_key=keyring.public_key.to_base64(),
+    )
+    await ensure_topics(infra.kafka_bootstrap, {dlq_topic(settings.group): 1})
+    host = bootstrap(settings)
+    await start_group_at_end(infra.kafka_bootstrap, settings.group, host.consumer.topics)
+    await asyncio.to_thread(host.migrate)
+    app = host.create_app()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as http:
+            yield ProvisioningService(host, http, keyring, infra.kafka_bootstrap, token_server)
