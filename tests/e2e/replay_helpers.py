@@ -1,0 +1,69 @@
+"""Replaying a topic the way an operator would, and knowing when a consumer group has caught up."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from vetgate_messaging.inbox import REPROCESS_HEADER
+
+
+async def all_records(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+            for batch in (await consumer.getmany(timeout_ms=500)).values():
+                records.extend(batch)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def republish(bootstrap: str, records: list[ConsumerRecord[bytes, bytes]], *, reprocess_job: str | None) -> None:
+    """Copies with the same key, body and CloudEvents headers (so the same ce_id); with ``reprocess_job``
+    they carry the explicit marker that makes consumers run their handlers again."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for record in records:
+            headers = [(k, v) for k, v in record.headers if k != REPROCESS_HEADER]
+            if reprocess_job:
+                headers.append((REPROCESS_HEADER, reprocess_job.encode()))
+            await producer.send(record.topic, record.value, key=record.key, headers=headers, partition=record.partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def wait_until_caught_up(bootstrap: str, group: str, topic: str, timeout: float = 120) -> None:
+    """Until the group's committed offsets reach the topic's end offsets (everything handled)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        ends = await consumer.end_offsets(tps)
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+            done = {tp: meta.offset for tp, meta in committed.items() if meta is not None}
+            behind = {tp: end for tp, end in ends.items() if done.get(tp, 0) < end}
+            if not behind:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{group} still behind on {topic}: {behind}")
+            await asyncio.sleep(0.2)
+    finally:
+        await consumer.stop()
+        await admin.close()
