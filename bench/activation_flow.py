@@ -1,0 +1,190 @@
+"""The activation flow end to end, through the whole running stack (`vetgate dev` on free ports).
+
+1. Latency: N activations (default 500) added at R/s (default 20) by tenants of a live template; the clock
+   runs from the add request to the signed credentials arriving at a local hook receiver (p50/p99).
+2. Go-live fan-out: one template published to T tenants (default 10,000); time until all T credential sets
+   have arrived at the hook.
+
+Prints figures; asserts nothing.
+
+    uv run python -m bench.activation_flow [--activations 500] [--rate 20] [--tenants 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from vetgate_devstack.infra import free_port
+
+SERVICES = ("token", "catalogue", "provisioning", "notifier")
+
+
+class HookSink:
+    """A minimal ASGI receiver: records when each tenant's credentials arrived."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[tuple[str, int], float] = {}
+        self.changed = asyncio.Event()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.arrivals.setdefault((scope["path"], json.loads(body)["provet_id"]), time.perf_counter())
+        self.changed.set()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def wait_for(self, path: str, count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while sum(1 for p, _ in self.arrivals if p == path) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{path}: only {sum(1 for p, _ in self.arrivals if p == path)} of {count}")
+            self.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.changed.wait(), timeout=1)
+
+
+def start_stack(state: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
+    env |= {"VETGATE_HOME": str(state), "LOG_LEVEL": "WARNING"}
+    for name in SERVICES:
+        env[f"VETGATE_{name.upper()}_PORT"] = str(free_port())
+    for var in ("VETGATE_KAFKA_PORT", "VETGATE_KAFKA_CONTROLLER_PORT", "VETGATE_SMTP_PORT"):
+        env[var] = str(free_port())
+    proc = subprocess.Popen([sys.executable, "-m", "vetgate_devstack.cli", "dev"], env=env, stdout=subprocess.DEVNULL)
+    urls = {n: f"http://127.0.0.1:{env[f'VETGATE_{n.upper()}_PORT']}" for n in SERVICES}
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if all(httpx.get(f"{u}/readyz").status_code == 200 for u in urls.values()):
+                return proc, urls
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    raise TimeoutError("stack not ready")
+
+
+async def support_headers(state: Path) -> dict[str, str]:
+    support = json.loads((state / "dev-credentials.json").read_text())["support"]
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            support["token_url"],
+            data={"grant_type": "client_credentials"},
+            auth=(support["client_id"], support["client_secret"]),
+        )
+        response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def live_template(http: httpx.AsyncClient, hook_url: str, tenants: list[int]) -> str:
+    """A template made public (and added to ``tenants``) at once."""
+    body = {
+        "name": f"Bench {uuid.uuid4().hex[:6]}",
+        "owner": {"name": "Bench", "email": "bench@example.org"},
+        "grant_type": "client_credentials",
+        "delivery": {"kind": "hook_url", "url": hook_url},
+    }
+    created = await http.post("/v1/templates", json=body)
+    created.raise_for_status()
+    template_id: str = created.json()["id"]
+    published = await http.post(f"/v1/templates/{template_id}/publish", json={"tenants": tenants}, timeout=300)
+    published.raise_for_status()
+    return template_id
+
+
+async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -> None:
+    sink = HookSink()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(sink, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    hook = f"http://127.0.0.1:{port}"
+    headers = await support_headers(state)
+    async with httpx.AsyncClient(base_url=urls["catalogue"], headers=headers, timeout=60) as http:
+        # Warm-up (not measured): group joins, first JWKS fetches, connection pools.
+        await live_template(http, f"{hook}/warmup", [9001, 9002])
+        await sink.wait_for("/warmup", 2, 120)
+
+        template_id = await live_template(http, f"{hook}/latency", [])
+        sent: dict[int, float] = {}
+        tenants = range(20_001, 20_001 + args.activations)
+        paced_from = time.perf_counter()
+        for i, provet_id in enumerate(tenants):
+            await asyncio.sleep(max(0.0, paced_from + i / args.rate - time.perf_counter()))
+            sent[provet_id] = time.perf_counter()
+            added = await http.post(f"/v1/tenants/{provet_id}/applications", json={"template_id": template_id})
+            added.raise_for_status()
+        await sink.wait_for("/latency", args.activations, 300)
+        latencies = sorted((sink.arrivals[("/latency", t)] - sent[t]) * 1000 for t in tenants)
+        print(
+            f"activation → credentials at the hook, {args.activations} activations at {args.rate}/s: "
+            f"p50 {statistics.median(latencies):.0f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.0f} ms, "
+            f"max {latencies[-1]:.0f} ms"
+        )
+
+        body = {
+            "name": f"Bench go-live {uuid.uuid4().hex[:6]}",
+            "owner": {"name": "Bench", "email": "bench@example.org"},
+            "grant_type": "client_credentials",
+            "delivery": {"kind": "hook_url", "url": f"{hook}/golive"},
+        }
+        created = await http.post("/v1/templates", json=body)
+        created.raise_for_status()
+        go_live = list(range(100_001, 100_001 + args.tenants))
+        started = time.perf_counter()
+        path = f"/v1/templates/{created.json()['id']}/publish"
+        published = await http.post(path, json={"tenants": go_live}, timeout=300)
+        published.raise_for_status()
+        accepted = time.perf_counter() - started
+        await sink.wait_for("/golive", args.tenants, 600)
+        arrivals = sorted(sink.arrivals[("/golive", t)] - started for t in go_live)
+        print(
+            f"go-live to {args.tenants:,} tenants: publish answered in {accepted:.1f} s; first credentials after "
+            f"{arrivals[0]:.1f} s, half after {arrivals[len(arrivals) // 2]:.1f} s, all after {arrivals[-1]:.1f} s "
+            f"({args.tenants / arrivals[-1]:,.0f} credential sets/s)"
+        )
+    server.should_exit = True
+    await serving
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--activations", type=int, default=500)
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--tenants", type=int, default=10_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        proc, urls = start_stack(state)
+        try:
+            asyncio.run(measure(urls, state, args))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(90)
+
+
+if __name__ == "__main__":
+    main()
