@@ -1,0 +1,124 @@
+"""The dispatcher: claims due deliveries, attempts many at once, records each attempt and its outcome.
+
+Woken at once when a delivery is added (NOTIFY at commit) and otherwise when the earliest retry is
+due, or after ``poll_interval`` at most. Attempts run outside any transaction; each result is written
+with the status change and, when the delivery ends, its outcome event (transactional outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from vetgate_platform.logs import get_logger
+
+from vetgate_notifier.adapters.ledger import Claimed, Ledger
+from vetgate_notifier.domain.schedule import RetrySchedule
+from vetgate_notifier.domain.verdicts import AttemptResult, Verdict
+from vetgate_notifier.service_layer.attempt import Attempter
+from vetgate_notifier.service_layer.outcomes import announce
+from vetgate_notifier.service_layer.wakeup import listening
+
+log = get_logger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        ledger: Ledger,
+        attempter: Attempter,
+        schedule: RetrySchedule,
+        *,
+        concurrency: int = 50,
+        lease: float = 120.0,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._ledger = ledger
+        self._attempter = attempter
+        self._schedule = schedule
+        self._concurrency = concurrency
+        self._lease = lease
+        self._poll = poll_interval
+        self._wakeup = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        try:
+            async with listening(self._engine, self._ledger.channel, self._wakeup) as listener:
+                while not listener.is_closed():
+                    self._wakeup.clear()  # before the claim: a commit during it re-arms the event
+                    if await self._claim_some():
+                        continue
+                    await self._sleep()
+        finally:
+            # Attempts cut short keep their lease; the delivery is taken up again when it ends.
+            for task in self._inflight:
+                task.cancel()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def _claim_some(self) -> bool:
+        """Claim as many due deliveries as there are free slots; True when the slots were filled."""
+        free = self._concurrency - len(self._inflight)
+        # Under load, wait for a fifth of the slots to free up: one claim query per batch, not per delivery.
+        if free < max(1, self._concurrency // 5) and self._inflight:
+            return False
+        claimed = await self._ledger.claim(free, self._lease)
+        for item in claimed:
+            task = asyncio.create_task(self._deliver(item))
+            self._inflight.add(task)
+            task.add_done_callback(self._finished)
+        return len(claimed) == free
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wakeup.set()
+
+    async def _sleep(self) -> None:
+        timeout = self._poll
+        if len(self._inflight) < self._concurrency:
+            due_in = await self._ledger.seconds_until_due()
+            if due_in is not None:
+                timeout = min(timeout, due_in)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout)
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        attempted_at = datetime.now(UTC)
+        try:
+            result = await self._attempter.attempt(claimed)
+        except Exception as exc:  # a bug must not lose the delivery: count it as a failed attempt
+            log.exception("delivery attempt crashed", delivery_id=str(claimed.delivery_id))
+            result = AttemptResult(Verdict.RETRY, 0, error=f"internal error: {type(exc).__name__}")
+        next_delay = None
+        if result.verdict is Verdict.RETRY:
+            next_delay = self._schedule.next_delay(claimed.attempt, result.retry_after)
+        try:
+            async with self._engine.begin() as conn:
+                transition = await self._ledger.record(conn, claimed, result, attempted_at, next_delay)
+                if transition is not None:
+                    await announce(conn, claimed, transition, result.error)
+        except Exception:
+            # The lease runs out and the delivery is attempted again: at least once, never lost.
+            log.exception("could not record a delivery attempt", delivery_id=str(claimed.delivery_id))
+            return
+        log.info(
+            "delivery attempt",
+            delivery_id=str(claimed.delivery_id),
+            provet_id=claimed.credentials.provet_id,
+            channel=claimed.credentials.delivery.kind,
+            attempt=claimed.attempt,
+            generation=claimed.generation,
+            verdict=result.verdict.value,
+            status_code=result.status_code,
+            smtp_reply=result.smtp_reply,
+            latency_ms=result.latency_ms,
+            error=result.error,
+            outcome=transition,
+        )

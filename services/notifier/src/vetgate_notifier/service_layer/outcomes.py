@@ -1,0 +1,43 @@
+"""The events that tell the platform how a delivery ended, with ids derived from what happened.
+
+``uuid5(delivery, outcome, generation)``: a replay, a retried transaction or a second replica can
+only ever produce the same event id, so the outcome of one generation is announced once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from vetgate_events.notifier import CredentialsDelivered, CredentialsDeliveryFailed
+from vetgate_messaging.outbox import add_event
+
+from vetgate_notifier.adapters.ledger import Claimed, Transition
+
+_OUTCOMES = uuid.UUID("0c8e8a52-61a4-4f0f-9f3e-7d3c1b0e2a91")
+SOURCE = "/vetgate/notifier"
+
+
+def outcome_event_id(delivery_id: uuid.UUID, outcome: Transition, generation: int) -> uuid.UUID:
+    return uuid.uuid5(_OUTCOMES, f"{delivery_id}:{outcome}:{generation}")
+
+
+async def announce(conn: AsyncConnection, claimed: Claimed, transition: Transition, last_error: str | None) -> None:
+    issued = claimed.credentials
+    common = {
+        "delivery_id": issued.delivery_id,
+        "activation_id": issued.activation_id,
+        "provet_id": issued.provet_id,
+        "client_id": issued.client_id,
+        "channel": issued.delivery.kind,
+        "attempts": claimed.attempt,
+    }
+    now = datetime.now(UTC)
+    event: CredentialsDelivered | CredentialsDeliveryFailed
+    if transition == "delivered":
+        event = CredentialsDelivered(**common, delivered_at=now)
+    else:
+        event = CredentialsDeliveryFailed(**common, last_error=last_error or "failed", failed_at=now)
+    event_id = outcome_event_id(issued.delivery_id, transition, claimed.generation)
+    await add_event(conn, event, source=SOURCE, event_id=event_id)
