@@ -59,4 +59,4 @@ class SmtpMailer:
         except (aiosmtplib.SMTPException, OSError) as exc:
             # Refused connections, a server without STARTTLS when it is required, dropped links.
             return result(Verdict.RETRY, error=f"{type(exc).__name__}: {exc}"[:300])
-        return result(Verdict.DELIVERED, reply)
+        return result(Verdict.DELIVERED, f"250 {reply}")  # aiosmtplib gives the text of the 250 reply

@@ -57,6 +57,7 @@ class Dispatcher:
                     if await self._claim_some():
                         continue
                     await self._sleep()
+                raise ConnectionError("the LISTEN connection was lost")  # the host restarts this loop
         finally:
             # Attempts cut short keep their lease; the delivery is taken up again when it ends.
             for task in self._inflight:
