@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from vetgate_ops.cli import register as register_operator_commands
 
 from vetgate_devstack.java import InfrastructureMissing
 
@@ -96,6 +97,8 @@ def asyncapi(
         typer.secho(f"{check} is out of date: run `make asyncapi`", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
 
+
+register_operator_commands(app)
 
 if __name__ == "__main__":
     app()
