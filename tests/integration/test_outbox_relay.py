@@ -201,3 +201,14 @@ async def test_relay_that_loses_its_database_session_recovers_and_keeps_publishi
         await eventually(lambda: _no_pending(engine), what="publishing after reconnect")
     published = Counter(ce_id(r) for r in await read_topic(infra.kafka_bootstrap, event_cls.topic))
     assert published == Counter(staged)
+
+
+async def test_an_event_id_is_staged_once_even_if_a_handler_runs_again(
+    engine: AsyncEngine, event_cls: type[Pinged]
+) -> None:
+    event_id = "7f0c2a4e-5d0b-4c55-9c55-0a1b2c3d4e5f"
+    for _ in range(2):  # an operator's reprocess runs the handler, and its add_event, a second time
+        async with engine.begin() as conn:
+            await add_event(conn, ping(event_cls, "agg", 1), source=SOURCE, event_id=event_id)
+            await add_events(conn, [(ping(event_cls, "agg", 1), event_id)], source=SOURCE)
+    assert await pending_count(engine) == 1

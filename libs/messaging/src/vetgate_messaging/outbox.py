@@ -5,11 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from vetgate_events import IntegrationEvent, envelope_for
 
 from vetgate_messaging.tables import outbox
+
+
+def _once(statement: Insert) -> Insert:
+    # An event id derived from its cause is staged once: a handler run again (an operator's reprocess)
+    # re-emits nothing, and consumers would skip the same ce_id anyway.
+    return statement.on_conflict_do_nothing(index_elements=["event_id"])
 
 
 def _row(
@@ -41,7 +47,7 @@ async def add_event(
     outbox row after locking the aggregate, so events of one key are inserted in commit order.
     """
     row = _row(event, source, event_id, traceparent)
-    await db.execute(insert(outbox).values(**row))
+    await db.execute(_once(insert(outbox).values(**row)))
     return str(row["event_id"])
 
 
@@ -56,5 +62,5 @@ async def add_events(
     if not events:
         return []
     rows = [_row(event, source, event_id, traceparent) for event, event_id in events]
-    await db.execute(insert(outbox), rows)
+    await db.execute(_once(insert(outbox)), rows)
     return [str(row["event_id"]) for row in rows]
