@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from vetgate_messaging.inbox import REPROCESS_HEADER
@@ -67,3 +68,26 @@ async def wait_until_caught_up(bootstrap: str, group: str, topic: str, timeout: 
     finally:
         await consumer.stop()
         await admin.close()
+
+
+SERVICE_SCHEMAS = ("token", "catalogue", "provisioning", "notifier")
+
+
+async def database_fingerprint(database_url: str) -> dict[str, str]:
+    """An md5 of every row of every service table: any insert, update or delete changes it."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'",
+            list(SERVICE_SCHEMAS),
+        )
+        fingerprint = {}
+        for t in tables:
+            name = f'"{t["table_schema"]}"."{t["table_name"]}"'
+            fingerprint[name] = await conn.fetchval(
+                f"SELECT count(*) || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '') FROM {name} r"
+            )
+        return fingerprint
+    finally:
+        await conn.close()

@@ -13,10 +13,10 @@ import httpx
 import jsonschema
 import pytest
 from hook_receiver import HookReceiver, ReceivedHook, hook_receiver
-from replay_helpers import all_records, republish, wait_until_caught_up
+from replay_helpers import all_records, database_fingerprint, republish, wait_until_caught_up
 from stack_helpers import RunningStack
 from standardwebhooks import Webhook
-from vetgate_events.topics import CATALOGUE_ACTIVATIONS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
+from vetgate_events.topics import CATALOGUE_ACTIVATIONS, CONSUMER_GROUPS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "schemas" / "hookup-payload.schema.json").read_text())
 
@@ -154,6 +154,32 @@ async def test_replaying_the_activations_topic_creates_no_second_virtual_user_or
     await wait_until_caught_up(stack.kafka, "notifier", TOKEN_CREDENTIALS)
 
     assert await _footprint(stack, hooks) == before
+
+
+async def test_a_full_replay_of_every_topic_changes_no_row_and_sends_nothing(
+    stack: RunningStack, hooks: HookReceiver
+) -> None:
+    """Every topic copied from the beginning (same ce_ids) through every consumer: nothing happens."""
+    for group, topics in CONSUMER_GROUPS.items():
+        for topic in topics:
+            await wait_until_caught_up(stack.kafka, group, topic)
+    await asyncio.sleep(1)  # let the notifier's dispatcher finish what it was doing (no retries are due)
+    rows_before = await database_fingerprint(stack.credentials["database_url"])
+    hooks_before, mails_before = len(hooks.received), _mails(stack)
+
+    for topic in (t for topics in CONSUMER_GROUPS.values() for t in topics):
+        await republish(stack.kafka, await all_records(stack.kafka, topic), reprocess_job=None)
+    for group, topics in CONSUMER_GROUPS.items():
+        for topic in topics:
+            await wait_until_caught_up(stack.kafka, group, topic)
+    await asyncio.sleep(1)
+
+    assert await database_fingerprint(stack.credentials["database_url"]) == rows_before
+    assert (len(hooks.received), _mails(stack)) == (hooks_before, mails_before)
+
+
+def _mails(stack: RunningStack) -> int:
+    return len(list(Path(stack.credentials["mailbox_dir"]).glob("*.eml")))
 
 
 async def _footprint(stack: RunningStack, hooks: HookReceiver) -> dict[str, int]:

@@ -74,6 +74,7 @@ def _write_credentials(state_dir: Path, infra: Infrastructure, services: list[Se
         token.url,
         {
             "kafka_bootstrap": infra.kafka_bootstrap,
+            "database_url": infra.database_url,
             "smtp": {"host": infra.smtp_host, "port": infra.smtp_port},
             "mailbox_dir": str(infra.mailbox_dir.resolve()),
             "services": {s.name: s.url for s in services},
