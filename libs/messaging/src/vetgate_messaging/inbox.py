@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,3 +31,32 @@ async def claim(
         {"g": group, "k": key, "t": event_type, "topic": topic, "p": partition, "o": offset},
     )
     return result.first() is not None
+
+
+class InboxEntry(NamedTuple):
+    key: str
+    event_type: str
+    topic: str
+    partition: int
+    offset: int
+
+
+async def claim_many(conn: AsyncConnection, *, group: str, entries: Sequence[InboxEntry]) -> set[str]:
+    """Record many events as processed in one round trip; the keys that were not recorded before."""
+    result = await conn.execute(
+        text(
+            "INSERT INTO inbox (consumer_group, event_id, event_type, topic, kafka_partition, kafka_offset)"
+            " SELECT :g, * FROM unnest(CAST(:keys AS text[]), CAST(:types AS text[]), CAST(:topics AS text[]),"
+            " CAST(:partitions AS integer[]), CAST(:offsets AS bigint[]))"
+            " ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {
+            "g": group,
+            "keys": [e.key for e in entries],
+            "types": [e.event_type for e in entries],
+            "topics": [e.topic for e in entries],
+            "partitions": [e.partition for e in entries],
+            "offsets": [e.offset for e in entries],
+        },
+    )
+    return {row[0] for row in result}
