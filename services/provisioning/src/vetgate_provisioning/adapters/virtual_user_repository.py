@@ -2,60 +2,57 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as upsert
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from vetgate_provisioning.adapters.tables import virtual_users
-from vetgate_provisioning.domain.virtual_users import VirtualUser, virtual_user_name
+from vetgate_provisioning.domain.virtual_users import NewVirtualUser, TenantTemplate, VirtualUser, virtual_user_name
 
 _vu = virtual_users.c
+
+# Added again after a removal: the same user (its id is in the tenant's records) and the group as the
+# tenant left it, now serving the new client. One statement per run of activations (rows as JSON).
+_ENABLE = text(
+    """
+    INSERT INTO virtual_users AS vu
+        (id, provet_id, template_id, username, group_name, permissions, active, client_id, activation_id, version)
+    SELECT r.id, r.provet_id, r.template_id, r.name, r.name, r.permissions, true, r.client_id, r.activation_id, 1
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        id uuid, provet_id integer, template_id uuid, name text, permissions text[], client_id text, activation_id uuid)
+    ON CONFLICT ON CONSTRAINT virtual_users_tenant_template DO UPDATE SET
+        active = true, client_id = excluded.client_id, activation_id = excluded.activation_id,
+        version = vu.version + 1, updated_at = now()
+    RETURNING vu.*
+    """
+).columns(*virtual_users.c)
 
 
 class PostgresVirtualUsers:
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
 
-    async def enable(
-        self,
-        *,
-        provet_id: int,
-        template_id: uuid.UUID,
-        integration_name: str,
-        permissions: Sequence[str],
-        client_id: str,
-        activation_id: uuid.UUID,
-    ) -> VirtualUser:
-        name = virtual_user_name(integration_name)
-        statement = upsert(virtual_users).values(
-            id=uuid.uuid4(),
-            provet_id=provet_id,
-            template_id=template_id,
-            username=name,
-            group_name=name,
-            permissions=list(dict.fromkeys(permissions)),
-            active=True,
-            client_id=client_id,
-            activation_id=activation_id,
-            version=1,
-        )
-        # Added again after a removal: the same user (its id is in the tenant's records) and the
-        # group as the tenant left it, serving the new client.
-        reenable = statement.on_conflict_do_update(
-            constraint="virtual_users_tenant_template",
-            set_={
-                "active": True,
-                "client_id": statement.excluded.client_id,
-                "activation_id": statement.excluded.activation_id,
-                "version": _vu.version + 1,
-                "updated_at": func.now(),
-            },
-        ).returning(*virtual_users.c)
-        return _user((await self._conn.execute(reenable)).one()._mapping)
+    async def enable(self, users: Sequence[NewVirtualUser]) -> dict[TenantTemplate, VirtualUser]:
+        if not users:
+            return {}
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "provet_id": u.provet_id,
+                "template_id": str(u.template_id),
+                "name": virtual_user_name(u.integration_name),
+                "permissions": list(dict.fromkeys(u.permissions)),
+                "client_id": u.client_id,
+                "activation_id": str(u.activation_id),
+            }
+            for u in users
+        ]
+        enabled = [_user(row._mapping) for row in await self._conn.execute(_ENABLE, {"rows": json.dumps(rows)})]
+        return {(u.provet_id, u.template_id): u for u in enabled}
 
     async def get(self, provet_id: int, virtual_user_id: uuid.UUID, *, lock: bool = False) -> VirtualUser | None:
         query = select(virtual_users).where(_vu.id == virtual_user_id, _vu.provet_id == provet_id)

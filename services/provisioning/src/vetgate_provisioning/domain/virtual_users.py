@@ -20,6 +20,26 @@ def virtual_user_name(integration_name: str) -> str:
     return f"Integration {integration_name}"
 
 
+TenantTemplate = tuple[int, uuid.UUID]
+"""(provet_id, template id): a tenant has one virtual user per template."""
+
+
+@dataclass(frozen=True)
+class NewVirtualUser:
+    """What an activation asks for; an existing user of the same tenant and template is enabled instead."""
+
+    provet_id: int
+    template_id: uuid.UUID
+    integration_name: str
+    permissions: tuple[str, ...]
+    client_id: str
+    activation_id: uuid.UUID
+
+    @property
+    def key(self) -> TenantTemplate:
+        return (self.provet_id, self.template_id)
+
+
 @dataclass(frozen=True)
 class VirtualUser:
     id: uuid.UUID

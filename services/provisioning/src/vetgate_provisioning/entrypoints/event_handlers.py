@@ -19,12 +19,13 @@ class CatalogueEventHandlers:
     source: str
 
     def register(self, consumer: EventConsumer) -> None:
-        consumer.handles(IntegrationActivated)(self.on_activated)
+        # A go-live is thousands of activations in a row: provision them many per transaction.
+        consumer.handles_batch(IntegrationActivated)(self.on_activated)
         consumer.handles(IntegrationDeactivated)(self.on_deactivated)
         consumer.handles(TemplatePermissionsChanged)(self.on_template_permissions_changed)
 
-    async def on_activated(self, event: IntegrationActivated, conn: AsyncConnection, _: Delivery) -> None:
-        await self.activations.activate(event, PostgresStore(conn, self.source))
+    async def on_activated(self, batch: list[tuple[IntegrationActivated, Delivery]], conn: AsyncConnection) -> None:
+        await self.activations.activate([event for event, _ in batch], PostgresStore(conn, self.source))
 
     async def on_deactivated(self, event: IntegrationDeactivated, conn: AsyncConnection, _: Delivery) -> None:
         await self.activations.deactivate(event, PostgresStore(conn, self.source))

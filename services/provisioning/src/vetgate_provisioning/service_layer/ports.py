@@ -13,15 +13,18 @@ from typing import Protocol
 from vetgate_events import IntegrationEvent
 
 from vetgate_provisioning.domain.clients import Client
-from vetgate_provisioning.domain.virtual_users import VirtualUser
+from vetgate_provisioning.domain.virtual_users import NewVirtualUser, TenantTemplate, VirtualUser
+
+ActivationKey = tuple[uuid.UUID, int, uuid.UUID]
+"""(activation id, provet_id, template id)"""
 
 
 class ClientRepository(Protocol):
-    async def claim_activation(self, activation_id: uuid.UUID, provet_id: int, template_id: uuid.UUID) -> bool:
-        """Record the activation; False when it was seen before (provisioned, or removed already)."""
+    async def claim_activations(self, activations: Sequence[ActivationKey]) -> set[uuid.UUID]:
+        """Record the activations; the ids not seen before (a provisioned or removed one is not claimed)."""
 
-    async def add(self, client: Client, secret_hash: str | None) -> None:
-        """Store a new client and, when it has one, the hash of its first secret."""
+    async def add(self, clients: Sequence[tuple[Client, str | None]]) -> None:
+        """Store new clients, each with the hash of its first secret when it has one."""
 
     async def get(self, provet_id: int, activation_id: uuid.UUID, *, lock: bool = False) -> Client | None: ...
 
@@ -35,17 +38,10 @@ class ClientRepository(Protocol):
 
 
 class VirtualUserRepository(Protocol):
-    async def enable(
-        self,
-        *,
-        provet_id: int,
-        template_id: uuid.UUID,
-        integration_name: str,
-        permissions: Sequence[str],
-        client_id: str,
-        activation_id: uuid.UUID,
-    ) -> VirtualUser:
-        """Create the tenant's virtual user for the template, or enable the existing one (its rights kept)."""
+    async def enable(self, users: Sequence[NewVirtualUser]) -> dict[TenantTemplate, VirtualUser]:
+        """Create each tenant's virtual user for the template, or enable the existing one (its rights kept).
+
+        At most one entry per (tenant, template) in one call."""
 
     async def get(self, provet_id: int, virtual_user_id: uuid.UUID, *, lock: bool = False) -> VirtualUser | None: ...
 
