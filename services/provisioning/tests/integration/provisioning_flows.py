@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import dataclasses
 import json
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -158,3 +162,41 @@ async def records_of_activation(bootstrap: str, activation_id: uuid.UUID) -> lis
         return found
     finally:
         await consumer.stop()
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:
+    """Wait for an asynchronous outcome; a bound on waiting, not a performance assertion."""
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def live_client(svc: ProvisioningService, activated: IntegrationActivated) -> tuple[ClientProvisioned, str]:
+    """Publish an activation and wait until its credentials work: the event and the plaintext secret."""
+    await publish(svc.bootstrap, activated)
+    event = await provisioned(svc, activated)
+    await accepted_by_token_service(svc, event)
+    return event, opened_secret(svc, event)
+
+
+def token_claims(response: httpx.Response) -> dict[str, Any]:
+    payload = response.json()["access_token"].split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
+
+
+async def rotated(svc: ProvisioningService, event: ClientProvisioned, valid_until: str) -> ClientProvisioned:
+    """The ClientProvisioned of the rotation that ends the previous secret at ``valid_until``."""
+    until = datetime.fromisoformat(valid_until)
+
+    def matches(headers: dict[str, bytes], value: bytes) -> bool:
+        if headers.get("ce_type") != ClientProvisioned.event_type().encode():
+            return False
+        body = json.loads(value)
+        ends = body.get("previous_secret_valid_until")
+        return body["client_id"] == event.client_id and ends is not None and datetime.fromisoformat(ends) == until
+
+    record = await wait_for_record(svc.bootstrap, ClientProvisioned.topic, matches)
+    return ClientProvisioned.parse_lenient(record.value or b"")
