@@ -8,46 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
-from fastapi import FastAPI
-from notifier_support import start_group_at_end
+from notifier_support import Notifier, NotifierFactory, ScriptedSmtp, start_group_at_end
 from vetgate_devstack.infra import Infrastructure, free_port
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events.topics import TOKEN_API_KEYS, TOKEN_CREDENTIALS, dlq_topic
-from vetgate_messaging.host import ServiceHost
 from vetgate_notifier.bootstrap import bootstrap
 from vetgate_notifier.config import NotifierSettings
 from vetgate_platform.sealing import SealingKeyring
 
 BASE_URL = "http://notifier.test"
-
-
-@dataclass
-class ScriptedSmtp:
-    """An SMTP server answering DATA with scripted replies (then 250), keeping what it accepted."""
-
-    replies: list[str] = field(default_factory=list)
-    accepted: list[bytes] = field(default_factory=list)
-    tried: int = 0
-    port: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        with self._lock:
-            self.tried += 1
-            reply = self.replies.pop(0) if self.replies else "250 Message accepted"
-            if reply.startswith("250"):
-                self.accepted.append(envelope.original_content or b"")
-        return reply
 
 
 @pytest.fixture
@@ -59,22 +35,6 @@ def smtp() -> Any:
         yield server
     finally:
         controller.stop()
-
-
-@dataclass
-class Notifier:
-    host: ServiceHost
-    app: FastAPI
-    http: httpx.AsyncClient
-    settings: NotifierSettings
-    keyring: SealingKeyring
-
-    @property
-    def engine(self) -> Any:
-        return self.host.engine
-
-
-NotifierFactory = Callable[..., contextlib.AbstractAsyncContextManager[Notifier]]
 
 
 @pytest.fixture

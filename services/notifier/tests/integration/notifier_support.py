@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import secrets
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_events.common import EmailDelivery, HookDelivery
 from vetgate_events.token import CredentialsIssued
+from vetgate_messaging.host import ServiceHost
 from vetgate_notifier.adapters.tables import attempts, deliveries
+from vetgate_notifier.config import NotifierSettings
 from vetgate_platform.sealing import SealingKeyring, client_secret_binding, webhook_secret_binding
 
 
@@ -126,3 +135,38 @@ def mail_text(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     assert part is not None
     return str(part.get_content())
+
+
+@dataclass
+class ScriptedSmtp:
+    """An SMTP server answering DATA with scripted replies (then 250), keeping what it accepted."""
+
+    replies: list[str] = field(default_factory=list)
+    accepted: list[bytes] = field(default_factory=list)
+    tried: int = 0
+    port: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self._lock:
+            self.tried += 1
+            reply = self.replies.pop(0) if self.replies else "250 Message accepted"
+            if reply.startswith("250"):
+                self.accepted.append(envelope.original_content or b"")
+        return reply
+
+
+@dataclass
+class Notifier:
+    host: ServiceHost
+    app: FastAPI
+    http: httpx.AsyncClient
+    settings: NotifierSettings
+    keyring: SealingKeyring
+
+    @property
+    def engine(self) -> Any:
+        return self.host.engine
+
+
+NotifierFactory = Callable[..., contextlib.AbstractAsyncContextManager[Notifier]]

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from notifier_support import credentials, wait_for_status
+from notifier_support import NotifierFactory, credentials, wait_for_status
 from vetgate_devstack.infra import Infrastructure
 from vetgate_devstack.token_server import TokenServer
 from vetgate_messaging import testing
 from vetgate_notifier.testing import HookReceiver, always
-
-from conftest import NotifierFactory
 
 pytestmark = pytest.mark.integration
 

@@ -6,14 +6,20 @@ import re
 
 import httpx
 import pytest
-from notifier_support import attempt_rows, credentials, mail_text, parse_mail, wait_for_status
+from notifier_support import (
+    NotifierFactory,
+    ScriptedSmtp,
+    attempt_rows,
+    credentials,
+    mail_text,
+    parse_mail,
+    wait_for_status,
+)
 from vetgate_devstack.infra import Infrastructure
 from vetgate_devstack.token_server import TokenServer
 from vetgate_events.common import EmailDelivery
 from vetgate_messaging import testing
 from vetgate_platform.sealing import client_secret_binding
-
-from conftest import NotifierFactory, ScriptedSmtp
 
 pytestmark = pytest.mark.integration
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from notifier_support import attempt_rows, credentials, wait_for_status
+from notifier_support import NotifierFactory, attempt_rows, credentials, wait_for_status
 from vetgate_devstack.infra import Infrastructure
 from vetgate_messaging import testing
 from vetgate_notifier.adapters.guarded_http import AddressRefused, guarded_client
 from vetgate_notifier.domain.addresses import HookPolicy
 from vetgate_notifier.testing import HookReceiver, always
-
-from conftest import NotifierFactory
 
 pytestmark = pytest.mark.integration
 

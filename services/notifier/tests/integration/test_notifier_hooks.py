@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from notifier_support import attempt_rows, credentials, new_whsec, wait_for_status, wait_until_consumed
+from notifier_support import (
+    NotifierFactory,
+    attempt_rows,
+    credentials,
+    new_whsec,
+    wait_for_status,
+    wait_until_consumed,
+)
 from standardwebhooks.webhooks import Webhook
 from vetgate_devstack.infra import Infrastructure
 from vetgate_events.notifier import CredentialsDelivered, CredentialsDeliveryFailed
@@ -15,8 +22,6 @@ from vetgate_messaging import testing
 from vetgate_notifier.domain.payload import FIELDS, webhook_id
 from vetgate_notifier.service_layer.outcomes import outcome_event_id
 from vetgate_notifier.testing import HookReceiver, always, failing
-
-from conftest import NotifierFactory
 
 pytestmark = pytest.mark.integration
 

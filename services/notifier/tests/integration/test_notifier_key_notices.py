@@ -7,14 +7,12 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from notifier_support import mail_text, parse_mail, wait_until_consumed
+from notifier_support import NotifierFactory, ScriptedSmtp, mail_text, parse_mail, wait_until_consumed
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_devstack.infra import Infrastructure
 from vetgate_events.token import KeyRevoked
 from vetgate_messaging import testing
-
-from conftest import NotifierFactory, ScriptedSmtp
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,7 @@ the attempt itself runs outside any transaction and a crashed attempt is retried
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -52,6 +53,46 @@ _CLAIM = text(
              ORDER BY next_attempt_at LIMIT :n FOR UPDATE SKIP LOCKED) due
      WHERE d.delivery_id = due.delivery_id
     RETURNING d.credentials, d.generation, d.attempts
+    """
+)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One finished attempt, waiting to be written."""
+
+    claimed: Claimed
+    result: AttemptResult
+    attempted_at: datetime
+    next_delay: float | None
+    """Seconds until the next attempt; None when no attempt is left."""
+
+
+# Delivered is the truth even if the lease ran out meanwhile (generation must match); announced once.
+_DELIVERED = text(
+    """
+    UPDATE deliveries d SET status = 'delivered', delivered_at = now(), claim_id = NULL, last_error = NULL
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:gens AS int[])) AS v(id, gen)
+     WHERE d.delivery_id = v.id AND d.generation = v.gen AND d.status = 'pending'
+    RETURNING d.delivery_id
+    """
+)
+# Retries and failures apply only while the attempt still holds its claim.
+_RETRY = text(
+    """
+    UPDATE deliveries d
+       SET next_attempt_at = now() + make_interval(secs => v.delay), claim_id = NULL, last_error = v.error
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:claims AS uuid[]), CAST(:delays AS float8[]), CAST(:errors AS text[]))
+           AS v(id, claim, delay, error)
+     WHERE d.delivery_id = v.id AND d.claim_id = v.claim AND d.status = 'pending'
+    """
+)
+_FAILED = text(
+    """
+    UPDATE deliveries d SET status = 'failed', failed_at = now(), claim_id = NULL, last_error = v.error
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:claims AS uuid[]), CAST(:errors AS text[])) AS v(id, claim, error)
+     WHERE d.delivery_id = v.id AND d.claim_id = v.claim AND d.status = 'pending'
+    RETURNING d.delivery_id
     """
 )
 
@@ -105,58 +146,65 @@ class Ledger:
             )
         return None if value is None else max(0.0, float(value))
 
-    async def record(
-        self,
-        conn: AsyncConnection,
-        claimed: Claimed,
-        result: AttemptResult,
-        attempted_at: datetime,
-        next_delay: float | None,
-    ) -> Transition | None:
-        """Write the attempt and move the delivery on; returns the transition to announce, if any."""
+    async def record(self, conn: AsyncConnection, batch: Sequence[Recorded]) -> list[tuple[Recorded, Transition]]:
+        """Write a batch of attempts and move each delivery on, in set-based statements (one round trip
+        per kind of change, not per delivery); returns the transitions to announce."""
         await conn.execute(
-            insert(attempts).values(
-                delivery_id=claimed.delivery_id,
-                generation=claimed.generation,
-                attempt=claimed.attempt,
-                attempted_at=attempted_at,
-                latency_ms=result.latency_ms,
-                outcome=result.verdict.value,
-                status_code=result.status_code,
-                smtp_reply=result.smtp_reply,
-                error=result.error,
-            )
+            insert(attempts),
+            [
+                {
+                    "delivery_id": r.claimed.delivery_id,
+                    "generation": r.claimed.generation,
+                    "attempt": r.claimed.attempt,
+                    "attempted_at": r.attempted_at,
+                    "latency_ms": r.result.latency_ms,
+                    "outcome": r.result.verdict.value,
+                    "status_code": r.result.status_code,
+                    "smtp_reply": r.result.smtp_reply,
+                    "error": r.result.error,
+                }
+                for r in batch
+            ],
         )
-        row = deliveries.c
-        mine = (row.delivery_id == claimed.delivery_id) & (row.status == "pending")
-        if result.verdict is Verdict.DELIVERED:
-            # Delivered is the truth even if our lease ran out meanwhile; announced once only.
-            done = await conn.execute(
-                update(deliveries)
-                .where(mine & (row.generation == claimed.generation))
-                .values(status="delivered", delivered_at=func.now(), claim_id=None, last_error=None)
-                .returning(row.delivery_id)
+        delivered: list[Recorded] = []
+        retried: list[Recorded] = []
+        failed: list[Recorded] = []
+        for r in batch:
+            if r.result.verdict is Verdict.DELIVERED:
+                delivered.append(r)
+            elif r.result.verdict is Verdict.RETRY and r.next_delay is not None:
+                retried.append(r)
+            else:
+                failed.append(r)
+        by_id = {r.claimed.delivery_id: r for r in batch}
+        transitions: list[tuple[Recorded, Transition]] = []
+        if delivered:
+            rows = await conn.execute(
+                _DELIVERED,
+                {"ids": [r.claimed.delivery_id for r in delivered], "gens": [r.claimed.generation for r in delivered]},
             )
-            return "delivered" if done.first() else None
-        mine &= row.claim_id == claimed.claim_id
-        if result.verdict is Verdict.RETRY and next_delay is not None:
+            transitions += [(by_id[row.delivery_id], "delivered") for row in rows]
+        if retried:
             await conn.execute(
-                update(deliveries)
-                .where(mine)
-                .values(
-                    next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, next_delay),
-                    claim_id=None,
-                    last_error=result.error,
-                )
+                _RETRY,
+                {
+                    "ids": [r.claimed.delivery_id for r in retried],
+                    "claims": [r.claimed.claim_id for r in retried],
+                    "delays": [float(r.next_delay or 0) for r in retried],
+                    "errors": [r.result.error for r in retried],
+                },
             )
-            return None
-        failed = await conn.execute(
-            update(deliveries)
-            .where(mine)
-            .values(status="failed", failed_at=func.now(), claim_id=None, last_error=result.error)
-            .returning(row.delivery_id)
-        )
-        return "failed" if failed.first() else None
+        if failed:
+            rows = await conn.execute(
+                _FAILED,
+                {
+                    "ids": [r.claimed.delivery_id for r in failed],
+                    "claims": [r.claimed.claim_id for r in failed],
+                    "errors": [r.result.error for r in failed],
+                },
+            )
+            transitions += [(by_id[row.delivery_id], "failed") for row in rows]
+        return transitions
 
     async def redeliver(self, conn: AsyncConnection, where: Any) -> list[uuid.UUID]:
         """Start a new generation for finished deliveries matching ``where`` (a pending one is made due

@@ -1,8 +1,10 @@
 """The dispatcher: claims due deliveries, attempts many at once, records each attempt and its outcome.
 
 Woken at once when a delivery is added (NOTIFY at commit) and otherwise when the earliest retry is
-due, or after ``poll_interval`` at most. Attempts run outside any transaction; each result is written
-with the status change and, when the delivery ends, its outcome event (transactional outbox).
+due, or after ``poll_interval`` at most. Attempts run outside any transaction; their results are
+written in batches (group commit), each delivery's status change together with its outcome event
+(transactional outbox). Until its result is written a delivery stays leased, so a crash in between
+means one more attempt with the same webhook-id, never a lost delivery.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_platform.logs import get_logger
 
-from vetgate_notifier.adapters.ledger import Claimed, Ledger
+from vetgate_notifier.adapters.ledger import Claimed, Ledger, Recorded
 from vetgate_notifier.domain.schedule import RetrySchedule
 from vetgate_notifier.domain.verdicts import AttemptResult, Verdict
 from vetgate_notifier.service_layer.attempt import Attempter
@@ -22,6 +24,7 @@ from vetgate_notifier.service_layer.outcomes import announce
 from vetgate_notifier.service_layer.wakeup import listening
 
 log = get_logger(__name__)
+_BATCH = 500
 
 
 class Dispatcher:
@@ -45,11 +48,13 @@ class Dispatcher:
         self._poll = poll_interval
         self._wakeup = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._results: asyncio.Queue[Recorded] = asyncio.Queue()
 
     def wake(self) -> None:
         self._wakeup.set()
 
     async def run(self) -> None:
+        recorder = asyncio.create_task(self._record_forever())
         try:
             async with listening(self._engine, self._ledger.channel, self._wakeup) as listener:
                 while not listener.is_closed():
@@ -63,6 +68,10 @@ class Dispatcher:
             for task in self._inflight:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
+            recorder.cancel()
+            await asyncio.gather(recorder, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._flush()), 5)
 
     async def _claim_some(self) -> bool:
         """Claim as many due deliveries as there are free slots; True when the slots were filled."""
@@ -100,26 +109,49 @@ class Dispatcher:
         next_delay = None
         if result.verdict is Verdict.RETRY:
             next_delay = self._schedule.next_delay(claimed.attempt, result.retry_after)
+        self._results.put_nowait(Recorded(claimed, result, attempted_at, next_delay))
+
+    async def _record_forever(self) -> None:
+        while True:
+            # Group commit: what finished while the previous batch was being written goes in one.
+            await self._flush(await self._results.get())
+
+    async def _flush(self, first: Recorded | None = None) -> None:
+        batch: list[Recorded] = [] if first is None else [first]
+        while not self._results.empty() and len(batch) < _BATCH:
+            batch.append(self._results.get_nowait())
+        if not batch:
+            return
         try:
             async with self._engine.begin() as conn:
-                transition = await self._ledger.record(conn, claimed, result, attempted_at, next_delay)
-                if transition is not None:
-                    await announce(conn, claimed, transition, result.error)
+                transitions = dict(
+                    (recorded.claimed.delivery_id, transition)
+                    for recorded, transition in await self._ledger.record(conn, batch)
+                )
+                for recorded in batch:
+                    if recorded.claimed.delivery_id in transitions:
+                        await announce(conn, recorded, transitions[recorded.claimed.delivery_id])
         except Exception:
-            # The lease runs out and the delivery is attempted again: at least once, never lost.
-            log.exception("could not record a delivery attempt", delivery_id=str(claimed.delivery_id))
+            # Their leases run out and they are attempted again: at least once, never lost.
+            log.exception("could not record delivery attempts", attempts=len(batch))
             return
-        log.info(
-            "delivery attempt",
-            delivery_id=str(claimed.delivery_id),
-            provet_id=claimed.credentials.provet_id,
-            channel=claimed.credentials.delivery.kind,
-            attempt=claimed.attempt,
-            generation=claimed.generation,
-            verdict=result.verdict.value,
-            status_code=result.status_code,
-            smtp_reply=result.smtp_reply,
-            latency_ms=result.latency_ms,
-            error=result.error,
-            outcome=transition,
-        )
+        for recorded in batch:
+            _log_attempt(recorded, transitions.get(recorded.claimed.delivery_id))
+
+
+def _log_attempt(recorded: Recorded, transition: str | None) -> None:
+    claimed, result = recorded.claimed, recorded.result
+    log.info(
+        "delivery attempt",
+        delivery_id=str(claimed.delivery_id),
+        provet_id=claimed.credentials.provet_id,
+        channel=claimed.credentials.delivery.kind,
+        attempt=claimed.attempt,
+        generation=claimed.generation,
+        verdict=result.verdict.value,
+        status_code=result.status_code,
+        smtp_reply=result.smtp_reply,
+        latency_ms=result.latency_ms,
+        error=result.error,
+        outcome=transition,
+    )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from vetgate_events.notifier import CredentialsDelivered, CredentialsDeliveryFailed
 from vetgate_messaging.outbox import add_event
 
-from vetgate_notifier.adapters.ledger import Claimed, Transition
+from vetgate_notifier.adapters.ledger import Recorded, Transition
 
 _OUTCOMES = uuid.UUID("0c8e8a52-61a4-4f0f-9f3e-7d3c1b0e2a91")
 SOURCE = "/vetgate/notifier"
@@ -23,7 +23,8 @@ def outcome_event_id(delivery_id: uuid.UUID, outcome: Transition, generation: in
     return uuid.uuid5(_OUTCOMES, f"{delivery_id}:{outcome}:{generation}")
 
 
-async def announce(conn: AsyncConnection, claimed: Claimed, transition: Transition, last_error: str | None) -> None:
+async def announce(conn: AsyncConnection, recorded: Recorded, transition: Transition) -> None:
+    claimed, last_error = recorded.claimed, recorded.result.error
     issued = claimed.credentials
     common = {
         "delivery_id": issued.delivery_id,
