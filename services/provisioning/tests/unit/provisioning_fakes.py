@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from vetgate_events import IntegrationEvent
 from vetgate_events.catalogue import IntegrationActivated
 from vetgate_provisioning.domain.clients import Client
+from vetgate_provisioning.domain.template_changes import TemplateChange
 from vetgate_provisioning.domain.virtual_users import NewVirtualUser, TenantTemplate, VirtualUser, virtual_user_name
 from vetgate_provisioning.service_layer.ports import ActivationKey
 
@@ -101,9 +102,22 @@ class FakeVirtualUsers:
 
 
 @dataclass
+class FakeTemplateChanges:
+    changes: dict[tuple[uuid.UUID, datetime], TemplateChange] = field(default_factory=dict)
+
+    async def record(self, change: TemplateChange) -> None:
+        self.changes.setdefault((change.template_id, change.changed_at), change)
+
+    async def since(self, template_ids: Collection[uuid.UUID], after: datetime) -> list[TemplateChange]:
+        found = [c for c in self.changes.values() if c.template_id in template_ids and c.changed_at > after]
+        return sorted(found, key=lambda c: c.changed_at)
+
+
+@dataclass
 class FakeStore:
     clients: FakeClients = field(default_factory=FakeClients)
     virtual_users: FakeVirtualUsers = field(default_factory=FakeVirtualUsers)
+    template_changes: FakeTemplateChanges = field(default_factory=FakeTemplateChanges)
     outbox: dict[uuid.UUID, IntegrationEvent] = field(default_factory=dict)
 
     async def emit(self, events: Sequence[tuple[IntegrationEvent, uuid.UUID]]) -> None:

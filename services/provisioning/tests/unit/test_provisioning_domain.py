@@ -14,6 +14,7 @@ from vetgate_provisioning.domain.clients import Client
 from vetgate_provisioning.domain.credentials import has_secret, has_virtual_user, new_client_id, new_client_secret
 from vetgate_provisioning.domain.errors import ActivationRemoved, InvalidRequest, NoSecretToRotate
 from vetgate_provisioning.domain.rotation import previous_secret_valid_until
+from vetgate_provisioning.domain.template_changes import TemplateChange, rights_at_provisioning
 from vetgate_provisioning.domain.virtual_users import (
     VirtualUser,
     requested_permissions,
@@ -94,3 +95,18 @@ def test_only_a_live_confidential_client_can_rotate() -> None:
         replace(client, revoked=True).check_rotatable()
     with pytest.raises(NoSecretToRotate):
         replace(client, client_type="public").check_rotatable()
+
+
+def test_rights_at_provisioning_apply_only_the_changes_made_after_the_activation() -> None:
+    template, other = uuid.uuid4(), uuid.uuid4()
+    issued = datetime(2026, 1, 1, tzinfo=UTC)
+    changes = [
+        TemplateChange(template, issued + timedelta(seconds=2), ("items",), ()),
+        TemplateChange(template, issued - timedelta(seconds=1), ("laboratory",), ()),  # already in the event
+        TemplateChange(other, issued + timedelta(seconds=1), ("reports",), ()),
+        TemplateChange(template, issued + timedelta(seconds=1), (), ("reminder",)),
+    ]
+    assert rights_at_provisioning(template, ["reminder", "patients-clients"], issued, changes) == (
+        "patients-clients",
+        "items",
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from provisioning_fakes import FakeStore, activated
@@ -132,6 +132,25 @@ async def test_sync_moves_the_delta_and_a_replay_emits_nothing() -> None:
     assert len(store.outbox) == before + 2
     assert await sync_template_permissions(change, store) == 0
     assert len(store.outbox) == before + 2
+
+
+async def test_an_activation_issued_before_a_template_change_but_handled_after_it_catches_up() -> None:
+    store = FakeStore()
+    template_id = uuid.uuid4()
+    issued_early = activated(1001, template_id=template_id, permissions=["patients-clients", "reminder"])
+    change = TemplatePermissionsChanged(
+        template_id=template_id,
+        integration_name="Reminders",
+        permissions=["patients-clients", "consultations"],
+        added=["consultations"],
+        removed=["reminder"],
+        changed_at=issued_early.activated_at + timedelta(seconds=1),
+    )
+    await sync_template_permissions(change, store)  # the other topic was faster
+    issued_late = activated(1002, template_id=template_id, permissions=["patients-clients", "consultations"])
+    await ACTIVATIONS.activate([issued_early, issued_late], store)
+    rights = {e.provet_id: e.permissions for e in provisioned(store)}
+    assert rights == {1001: ["patients-clients", "consultations"], 1002: ["patients-clients", "consultations"]}
 
 
 async def test_admin_changes() -> None:

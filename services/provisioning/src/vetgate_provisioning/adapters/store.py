@@ -10,6 +10,7 @@ from vetgate_events import IntegrationEvent
 from vetgate_messaging.outbox import add_events
 
 from vetgate_provisioning.adapters.client_repository import PostgresClients
+from vetgate_provisioning.adapters.template_change_repository import PostgresTemplateChanges
 from vetgate_provisioning.adapters.virtual_user_repository import PostgresVirtualUsers
 
 
@@ -17,6 +18,7 @@ class PostgresStore:
     def __init__(self, conn: AsyncConnection, source: str) -> None:
         self.clients = PostgresClients(conn)
         self.virtual_users = PostgresVirtualUsers(conn)
+        self.template_changes = PostgresTemplateChanges(conn)
         self._conn = conn
         self._source = source
 

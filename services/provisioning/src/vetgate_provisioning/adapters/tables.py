@@ -81,3 +81,15 @@ virtual_users = Table(
     UniqueConstraint("provet_id", "template_id", name="virtual_users_tenant_template"),
     Index("virtual_users_template", "template_id"),
 )
+
+# Every template permission change applied: an activation issued before a change but handled after it
+# (the two travel on different topics) applies the newer changes to its rights.
+template_permission_changes = Table(
+    "template_permission_changes",
+    metadata,
+    Column("template_id", UUID(as_uuid=True), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("added", ARRAY(Text), nullable=False),
+    Column("removed", ARRAY(Text), nullable=False),
+    PrimaryKeyConstraint("template_id", "changed_at"),
+)

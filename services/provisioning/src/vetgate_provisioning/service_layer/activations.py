@@ -21,6 +21,7 @@ from vetgate_platform.secrets import secret_digest
 from vetgate_provisioning.domain.clients import Client
 from vetgate_provisioning.domain.credentials import has_secret, has_virtual_user, new_client_id, new_client_secret
 from vetgate_provisioning.domain.event_ids import client_provisioned_id, client_revoked_id
+from vetgate_provisioning.domain.template_changes import rights_at_provisioning
 from vetgate_provisioning.domain.virtual_users import NewVirtualUser, TenantTemplate, VirtualUser
 from vetgate_provisioning.service_layer.messages import client_provisioned, client_revoked
 from vetgate_provisioning.service_layer.ports import Store
@@ -46,13 +47,22 @@ class Activations:
 
     async def _provision(self, events: list[IntegrationActivated], store: Store) -> None:
         client_ids = [new_client_id(e.grant_type) for e in events]
+        with_users = [(e, cid) for e, cid in zip(events, client_ids, strict=True) if has_virtual_user(e.grant_type)]
+        later = []
+        if with_users:
+            templates = {e.template_id for e, _ in with_users}
+            later = await store.template_changes.since(templates, min(e.activated_at for e, _ in with_users))
         users = await store.virtual_users.enable(
             [
                 NewVirtualUser(
-                    e.provet_id, e.template_id, e.integration_name, tuple(e.permissions), client_id, e.activation_id
+                    e.provet_id,
+                    e.template_id,
+                    e.integration_name,
+                    rights_at_provisioning(e.template_id, e.permissions, e.activated_at, later),
+                    client_id,
+                    e.activation_id,
                 )
-                for e, client_id in zip(events, client_ids, strict=True)
-                if has_virtual_user(e.grant_type)
+                for e, client_id in with_users
             ]
         )
         clients, emitted = [], []

@@ -6,13 +6,14 @@ Every method runs in the caller's transaction, together with the events staged b
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from vetgate_events import IntegrationEvent
 
 from vetgate_provisioning.domain.clients import Client
+from vetgate_provisioning.domain.template_changes import TemplateChange
 from vetgate_provisioning.domain.virtual_users import NewVirtualUser, TenantTemplate, VirtualUser
 
 ActivationKey = tuple[uuid.UUID, int, uuid.UUID]
@@ -57,12 +58,22 @@ class VirtualUserRepository(Protocol):
         """Disable the virtual user that currently serves this activation (if it still does)."""
 
 
+class TemplateChangeRepository(Protocol):
+    async def record(self, change: TemplateChange) -> None: ...
+
+    async def since(self, template_ids: Collection[uuid.UUID], after: datetime) -> list[TemplateChange]:
+        """The changes of these templates made after ``after``, oldest first."""
+
+
 class Store(Protocol):
     @property
     def clients(self) -> ClientRepository: ...
 
     @property
     def virtual_users(self) -> VirtualUserRepository: ...
+
+    @property
+    def template_changes(self) -> TemplateChangeRepository: ...
 
     async def emit(self, events: Sequence[tuple[IntegrationEvent, uuid.UUID]]) -> None:
         """Stage ``(event, event id)`` pairs in the outbox of the current transaction."""
