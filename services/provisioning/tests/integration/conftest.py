@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from provisioning_flows import ProvisioningService
 from vetgate_devstack.infra import Infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_devstack.token_server import TokenServer
@@ -18,6 +17,8 @@ from vetgate_events.topics import dlq_topic
 from vetgate_platform.sealing import SealingKeyring
 from vetgate_provisioning.bootstrap import bootstrap
 from vetgate_provisioning.config import ProvisioningSettings
+
+from .provisioning_flows import ProvisioningService
 
 BASE_URL = "http://provisioning.test"
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import json
 
-from provisioning_flows import (
+from vetgate_events.provisioning import ClientProvisioned, ClientRevoked
+from vetgate_platform.secrets import secret_digest
+from vetgate_provisioning.domain.event_ids import client_provisioned_id, client_revoked_id
+
+from .provisioning_flows import (
     ProvisioningService,
     accepted_by_token_service,
     activation,
@@ -17,9 +21,6 @@ from provisioning_flows import (
     publish,
     records_of_activation,
 )
-from vetgate_events.provisioning import ClientProvisioned, ClientRevoked
-from vetgate_platform.secrets import secret_digest
-from vetgate_provisioning.domain.event_ids import client_provisioned_id, client_revoked_id
 
 
 def claims(access_token: str) -> dict[str, object]:

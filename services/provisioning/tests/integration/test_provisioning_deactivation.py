@@ -3,7 +3,10 @@ re-enables the same virtual user with fresh credentials."""
 
 from __future__ import annotations
 
-from provisioning_flows import (
+from vetgate_events.provisioning import ClientRevoked
+from vetgate_events.token import ClientDisabled
+
+from .provisioning_flows import (
     ProvisioningService,
     activation,
     client_token,
@@ -13,8 +16,6 @@ from provisioning_flows import (
     live_client,
     publish,
 )
-from vetgate_events.provisioning import ClientRevoked
-from vetgate_events.token import ClientDisabled
 
 
 async def test_deactivation_revokes_and_reactivation_reenables_the_same_user(

@@ -7,10 +7,11 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from provisioning_flows import ProvisioningService, activation, eventually, live_client, publish
 from vetgate_events.catalogue import TemplatePermissionsChanged
 from vetgate_events.provisioning import VirtualUserChanged
 from vetgate_messaging.testing import wait_for_record
+
+from .provisioning_flows import ProvisioningService, activation, eventually, live_client, publish
 
 
 async def test_template_change_reaches_every_tenant_and_keeps_their_own_changes(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from provisioning_flows import (
+from vetgate_events.provisioning import ClientProvisioned, ClientRevoked
+from vetgate_platform.secrets import secret_digest
+
+from .provisioning_flows import (
     ProvisioningService,
     accepted_by_token_service,
     activation,
@@ -16,8 +19,6 @@ from provisioning_flows import (
     publish,
     rotated,
 )
-from vetgate_events.provisioning import ClientProvisioned, ClientRevoked
-from vetgate_platform.secrets import secret_digest
 
 
 async def test_old_secret_works_during_the_overlap_and_the_new_one_at_once(provisioning: ProvisioningService) -> None:

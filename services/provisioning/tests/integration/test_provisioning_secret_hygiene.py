@@ -8,9 +8,10 @@ import logging
 import pytest
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from provisioning_flows import ProvisioningService, activation, live_client, opened_secret, rotated
 from sqlalchemy import text
 from vetgate_events.topics import PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
+
+from .provisioning_flows import ProvisioningService, activation, live_client, opened_secret, rotated
 
 
 async def every_record_bytes(bootstrap: str, topic: str) -> bytes:

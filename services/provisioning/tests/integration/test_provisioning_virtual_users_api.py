@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from provisioning_flows import (
+from vetgate_events.provisioning import VirtualUserChanged
+
+from .provisioning_flows import (
     ProvisioningService,
     activation,
     client_token,
@@ -11,7 +13,6 @@ from provisioning_flows import (
     live_client,
     token_claims,
 )
-from vetgate_events.provisioning import VirtualUserChanged
 
 
 async def test_admin_adjusts_rights_and_the_token_service_follows(provisioning: ProvisioningService) -> None:

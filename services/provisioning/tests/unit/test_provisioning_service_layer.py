@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from provisioning_fakes import FakeStore, activated
 from vetgate_events.catalogue import IntegrationActivated, IntegrationDeactivated, TemplatePermissionsChanged
 from vetgate_events.provisioning import ClientProvisioned, ClientRevoked, VirtualUserChanged
 from vetgate_platform.sealing import SealingKeyring, client_secret_binding
@@ -25,6 +24,8 @@ from vetgate_provisioning.service_layer.activations import Activations
 from vetgate_provisioning.service_layer.permission_sync import sync_template_permissions
 from vetgate_provisioning.service_layer.rotation import SecretRotation
 from vetgate_provisioning.service_layer.virtual_user_admin import change_virtual_user
+
+from .provisioning_fakes import FakeStore, activated
 
 KEYRING = SealingKeyring.generate()
 ACTIVATIONS = Activations(KEYRING.public_key)
