@@ -30,6 +30,7 @@ def claims(access_token: str) -> dict[str, object]:
 
 
 async def test_activation_mints_credentials_that_get_a_token(provisioning: ProvisioningService) -> None:
+    assert (await provisioning.http.get("/readyz")).status_code == 200, "database and Kafka reachable"
     activated = activation(1001, name="Reminders", permissions=["patients-clients", "reminder"])
     await publish(provisioning.bootstrap, activated)
     event = await provisioned(provisioning, activated)

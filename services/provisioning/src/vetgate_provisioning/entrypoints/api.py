@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, status
 from sqlalchemy.ext.asyncio import AsyncEngine
-from vetgate_authz import AccessToken, Authorizer
+from vetgate_authz import Authorizer
 from vetgate_authz.fastapi import bearer_auth
 
 from vetgate_provisioning.adapters.store import PostgresStore
@@ -92,6 +92,3 @@ def build_router(c: ApiComponents) -> APIRouter:
         )
 
     return router
-
-
-__all__ = ["AccessToken", "ApiComponents", "build_router"]
