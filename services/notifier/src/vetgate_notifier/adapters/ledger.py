@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, text, update
@@ -102,30 +102,36 @@ class Ledger:
         self._engine = engine
         self.channel = wake_channel(schema)
 
-    async def add(self, conn: AsyncConnection, issued: CredentialsIssued, first_delay: float) -> bool:
-        """Record a delivery to make; False when it is already known (a replay changes nothing)."""
-        target = issued.delivery.url if issued.delivery.kind == "hook_url" else issued.delivery.address
+    async def add(self, conn: AsyncConnection, issued: Sequence[CredentialsIssued], first_delay: float) -> int:
+        """Record deliveries to make (one statement); returns how many are new — a replayed one is
+        already known and changes nothing."""
+        if not issued:
+            return 0
+        rows = [
+            {
+                "delivery_id": event.delivery_id,
+                "activation_id": event.activation_id,
+                "provet_id": event.provet_id,
+                "client_id": event.client_id,
+                "integration_name": event.integration_name,
+                "channel": event.delivery.kind,
+                "target": event.delivery.url if event.delivery.kind == "hook_url" else event.delivery.address,
+                "credentials": event.model_dump(mode="json"),
+                "status": "pending",
+                "next_attempt_at": datetime.now(UTC) + timedelta(seconds=first_delay),
+            }
+            for event in issued
+        ]
         inserted = await conn.execute(
             pg_insert(deliveries)
-            .values(
-                delivery_id=issued.delivery_id,
-                activation_id=issued.activation_id,
-                provet_id=issued.provet_id,
-                client_id=issued.client_id,
-                integration_name=issued.integration_name,
-                channel=issued.delivery.kind,
-                target=target,
-                credentials=issued.model_dump(mode="json"),
-                status="pending",
-                next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, first_delay),
-            )
             .on_conflict_do_nothing(index_elements=["delivery_id"])
-            .returning(deliveries.c.delivery_id)
+            .returning(deliveries.c.delivery_id),
+            rows,
         )
-        if inserted.first() is None:
-            return False
-        await self.wake(conn)
-        return True
+        added = len(inserted.all())
+        if added:
+            await self.wake(conn)
+        return added
 
     async def wake(self, conn: AsyncConnection) -> None:
         await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})

@@ -92,7 +92,7 @@ class Dispatcher:
 
     async def _sleep(self) -> None:
         timeout = self._poll
-        if len(self._inflight) < self._concurrency:
+        if not self._inflight:  # when busy, finished attempts wake the loop anyway: no query per wake-up
             due_in = await self._ledger.seconds_until_due()
             if due_in is not None:
                 timeout = min(timeout, due_in)
@@ -124,17 +124,13 @@ class Dispatcher:
             return
         try:
             async with self._engine.begin() as conn:
-                transitions = dict(
-                    (recorded.claimed.delivery_id, transition)
-                    for recorded, transition in await self._ledger.record(conn, batch)
-                )
-                for recorded in batch:
-                    if recorded.claimed.delivery_id in transitions:
-                        await announce(conn, recorded, transitions[recorded.claimed.delivery_id])
+                changed = await self._ledger.record(conn, batch)
+                await announce(conn, changed)
         except Exception:
             # Their leases run out and they are attempted again: at least once, never lost.
             log.exception("could not record delivery attempts", attempts=len(batch))
             return
+        transitions = {recorded.claimed.delivery_id: transition for recorded, transition in changed}
         for recorded in batch:
             _log_attempt(recorded, transitions.get(recorded.claimed.delivery_id))
 

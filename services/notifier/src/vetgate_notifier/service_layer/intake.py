@@ -26,11 +26,14 @@ class Intake:
     notice_quiet: float
 
     def register(self, consumer: EventConsumer) -> None:
-        consumer.handles(CredentialsIssued)(self.on_credentials_issued)
+        consumer.handles_batch(CredentialsIssued)(self.on_credentials_issued)
         consumer.handles(KeyRevoked)(self.on_key_revoked)
 
-    async def on_credentials_issued(self, event: CredentialsIssued, conn: AsyncConnection, _: Delivery) -> None:
-        await self.ledger.add(conn, event, self.schedule.first_delay())
+    async def on_credentials_issued(
+        self, batch: list[tuple[CredentialsIssued, Delivery]], conn: AsyncConnection
+    ) -> None:
+        """A run of CredentialsIssued from one partition, in one transaction (a go-live fans out)."""
+        await self.ledger.add(conn, [event for event, _ in batch], self.schedule.first_delay())
 
     async def on_key_revoked(self, event: KeyRevoked, conn: AsyncConnection, _: Delivery) -> None:
         """Collect the key into its owner's notice for this batch; the notice goes out once the batch

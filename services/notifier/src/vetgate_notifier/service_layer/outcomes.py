@@ -7,11 +7,13 @@ only ever produce the same event id, so the outcome of one generation is announc
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+from vetgate_events import IntegrationEvent
 from vetgate_events.notifier import CredentialsDelivered, CredentialsDeliveryFailed
-from vetgate_messaging.outbox import add_event
+from vetgate_messaging.outbox import add_events
 
 from vetgate_notifier.adapters.ledger import Recorded, Transition
 
@@ -23,7 +25,12 @@ def outcome_event_id(delivery_id: uuid.UUID, outcome: Transition, generation: in
     return uuid.uuid5(_OUTCOMES, f"{delivery_id}:{outcome}:{generation}")
 
 
-async def announce(conn: AsyncConnection, recorded: Recorded, transition: Transition) -> None:
+async def announce(conn: AsyncConnection, transitions: Sequence[tuple[Recorded, Transition]]) -> None:
+    """Stage the outcome events of a batch in the outbox (one round trip)."""
+    await add_events(conn, [_outcome(recorded, transition) for recorded, transition in transitions], source=SOURCE)
+
+
+def _outcome(recorded: Recorded, transition: Transition) -> tuple[IntegrationEvent, uuid.UUID]:
     claimed, last_error = recorded.claimed, recorded.result.error
     issued = claimed.credentials
     common = {
@@ -40,5 +47,4 @@ async def announce(conn: AsyncConnection, recorded: Recorded, transition: Transi
         event = CredentialsDelivered(**common, delivered_at=now)
     else:
         event = CredentialsDeliveryFailed(**common, last_error=last_error or "failed", failed_at=now)
-    event_id = outcome_event_id(issued.delivery_id, transition, claimed.generation)
-    await add_event(conn, event, source=SOURCE, event_id=event_id)
+    return event, outcome_event_id(issued.delivery_id, transition, claimed.generation)
