@@ -3,7 +3,8 @@
 Starts its own PostgreSQL and Kafka (or uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS), runs the
 provisioning service in-process (consumer, outbox relay), warms it up, then publishes N activations of
 one template to N tenants — as a go-live does — and stops the clock when N ClientProvisioned are on
-``provisioning.clients.v1``. Prints figures; asserts nothing.
+``provisioning.clients.v1``. Then changes that template's permissions once and times until the N
+VirtualUserChanged of the sync are on the topic. Prints figures; asserts nothing.
 
     uv run python -m bench.provisioning_throughput [--events 10000] [--log-level WARNING]
 """
@@ -15,20 +16,19 @@ import asyncio
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
-from vetgate_events import envelope_for
-from vetgate_events.catalogue import IntegrationActivated
-from vetgate_events.provisioning import ClientProvisioned
+from vetgate_events import IntegrationEvent, envelope_for
+from vetgate_events.catalogue import IntegrationActivated, TemplatePermissionsChanged
+from vetgate_events.provisioning import ClientProvisioned, VirtualUserChanged
 from vetgate_events.topics import PROVISIONING_CLIENTS
 from vetgate_platform.sealing import SealingKeyring
 from vetgate_provisioning.bootstrap import bootstrap
 from vetgate_provisioning.config import ProvisioningSettings
-
-PROVISIONED = ClientProvisioned.event_type().encode()
 
 
 def activations(count: int, first_tenant: int) -> list[IntegrationActivated]:
@@ -49,7 +49,7 @@ def activations(count: int, first_tenant: int) -> list[IntegrationActivated]:
     ]
 
 
-async def publish_all(bootstrap_servers: str, events: list[IntegrationActivated]) -> None:
+async def publish_all(bootstrap_servers: str, events: Sequence[IntegrationEvent]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=5)
     await producer.start()
     try:
@@ -63,10 +63,11 @@ async def publish_all(bootstrap_servers: str, events: list[IntegrationActivated]
         await producer.stop()
 
 
-class ProvisionedCounter:
-    """Counts ClientProvisioned records appended to the topic after :meth:`start`."""
+class TopicCounter:
+    """Counts records of one event type appended to ``provisioning.clients.v1`` after :meth:`start`."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
+    def __init__(self, bootstrap_servers: str, event_cls: type[IntegrationEvent]) -> None:
+        self._type = event_cls.event_type().encode()
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
 
     async def start(self) -> None:
@@ -84,7 +85,7 @@ class ProvisionedCounter:
         seen = 0
         while seen < count:
             for records in (await self._consumer.getmany(timeout_ms=200)).values():
-                seen += sum(1 for r in records if dict(r.headers).get("ce_type") == PROVISIONED)
+                seen += sum(1 for r in records if dict(r.headers).get("ce_type") == self._type)
         return time.monotonic()
 
     async def stop(self) -> None:
@@ -104,23 +105,44 @@ async def run(bootstrap_servers: str, database_url: str, args: argparse.Namespac
     await asyncio.to_thread(host.migrate)
     app = host.create_app()
     async with app.router.lifespan_context(app):
-        counter = ProvisionedCounter(bootstrap_servers)
-        await counter.start()
+        provisioned = TopicCounter(bootstrap_servers, ClientProvisioned)
+        synced = TopicCounter(bootstrap_servers, VirtualUserChanged)
+        await provisioned.start()
         try:
-            await publish_all(bootstrap_servers, activations(args.warmup, 1))  # group join, caches, JIT-free paths
-            await counter.until(args.warmup)
+            await publish_all(bootstrap_servers, activations(args.warmup, 1))  # group join, warm caches
+            await provisioned.until(args.warmup)
             events = activations(args.events, 100_000)
             started = time.monotonic()
             await publish_all(bootstrap_servers, events)
             published = time.monotonic()
-            done = await counter.until(args.events)
+            done = await provisioned.until(args.events)
+            await synced.start()
+            sync_started = time.monotonic()
+            await publish_all(bootstrap_servers, [permissions_changed(events[0].template_id)])
+            sync_done = await synced.until(args.events)
         finally:
-            await counter.stop()
+            await provisioned.stop()
+            await synced.stop()
     total = done - started
     print(
         f"{args.events:,} IntegrationActivated -> {args.events:,} ClientProvisioned on the topic: "
         f"{total:.2f} s end to end, {args.events / total:,.0f} events/s "
         f"(publishing took {published - started:.2f} s; log level {args.log_level})"
+    )
+    print(
+        f"1 TemplatePermissionsChanged -> {args.events:,} VirtualUserChanged on the topic: "
+        f"{sync_done - sync_started:.2f} s"
+    )
+
+
+def permissions_changed(template_id: uuid.UUID) -> TemplatePermissionsChanged:
+    return TemplatePermissionsChanged(
+        template_id=template_id,
+        integration_name="Go-live bench",
+        permissions=["patients-clients", "consultations", "appointments"],
+        added=["appointments"],
+        removed=["reminder"],
+        changed_at=datetime.now(UTC),
     )
 
 
