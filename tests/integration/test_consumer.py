@@ -19,6 +19,7 @@ from vetgate_events.testing import Pinged, ping
 from vetgate_events.topics import dlq_topic
 from vetgate_messaging.consumer import Delivery, EventConsumer
 from vetgate_messaging.dlq import ERROR_HEADER, ORIGIN_OFFSET, ORIGIN_TOPIC
+from vetgate_messaging.inbox import REPROCESS_HEADER
 
 from .kafka_helpers import eventually, partitions, read_topic
 
@@ -193,3 +194,24 @@ async def _rewind_group(bootstrap: str, group: str, topic: str) -> None:
         await consumer.commit(dict.fromkeys(tps, 0))
     finally:
         await consumer.stop()
+
+
+async def test_a_reprocess_marked_copy_runs_the_handler_once_per_job(
+    infra: Infrastructure, effects: AsyncEngine, group: str, event_cls: type[Pinged], producer: AIOKafkaProducer
+) -> None:
+    runs: list[str] = []
+    consumer = EventConsumer(group=group, engine=effects, bootstrap_servers=infra.kafka_bootstrap)
+
+    @consumer.handles(event_cls)
+    async def count(event: Pinged, conn: AsyncConnection, delivery: Delivery) -> None:
+        runs.append(delivery.envelope.id)
+
+    envelope = envelope_for(ping(event_cls, "a", 1), source=SOURCE)
+    key = b"a"
+    plain = envelope.to_headers()
+    job = [*plain, (REPROCESS_HEADER, b"job-1")]
+    for headers in (plain, plain, job, job, [*plain, (REPROCESS_HEADER, b"job-2")]):
+        await producer.send_and_wait(event_cls.topic, envelope.body, key=key, headers=headers)
+    async with Running(consumer):
+        await eventually(lambda: _group_caught_up(infra.kafka_bootstrap, group, event_cls.topic), what="all read")
+    assert runs == [envelope.id] * 3, "once, once for job-1, once for job-2"

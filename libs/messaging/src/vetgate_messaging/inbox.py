@@ -60,3 +60,12 @@ async def claim_many(conn: AsyncConnection, *, group: str, entries: Sequence[Inb
         },
     )
     return {row[0] for row in result}
+
+
+async def already_claimed(conn: AsyncConnection, *, group: str, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` the group has recorded as processed (one indexed lookup for a whole batch)."""
+    result = await conn.execute(
+        text("SELECT event_id FROM inbox WHERE consumer_group = :g AND event_id = ANY(CAST(:keys AS text[]))"),
+        {"g": group, "keys": list(keys)},
+    )
+    return {row[0] for row in result}
