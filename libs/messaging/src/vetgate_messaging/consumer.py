@@ -54,6 +54,9 @@ class Delivery:
     topic: str
     partition: int
     offset: int
+    reprocess_job: str | None = None
+    """Set when an operator asked for handlers to run again (``vetgate republish --reprocess``): a handler
+    whose effect exists but failed (e.g. a failed delivery) redoes it; one whose effect succeeded stays a no-op."""
 
 
 Handler = Callable[[Any, AsyncConnection, Delivery], Awaitable[None]]
@@ -229,8 +232,8 @@ class EventConsumer:
             event = registered[0].parse_lenient(envelope.body)
         except ValidationError as exc:
             return f"invalid {envelope.type}: {_summary(exc)}"
-        delivery = Delivery(envelope, record.topic, record.partition, record.offset)
         reprocess = decode_headers(record.headers or ()).get(inbox.REPROCESS_HEADER)
+        delivery = Delivery(envelope, record.topic, record.partition, record.offset, reprocess)
         return _Parsed(record, event, delivery, inbox.inbox_key(envelope.id, reprocess))
 
     async def _settle_unparsed(self, record: ConsumerRecord[bytes, bytes], reason: str | None) -> Outcome:
