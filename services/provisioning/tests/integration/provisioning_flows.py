@@ -145,8 +145,27 @@ async def client_token(svc: ProvisioningService, provet_id: int, client_id: str,
         )
 
 
-async def records_of_activation(bootstrap: str, activation_id: uuid.UUID) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every provisioning record about one activation (read to the end of the topic)."""
+Records = list[ConsumerRecord[bytes, bytes]]
+
+
+async def records_of_activation(
+    bootstrap: str, *activation_ids: uuid.UUID, until: Callable[[Records], bool] | None = None
+) -> Records:
+    """Every provisioning record about these activations, read to the end of the topic (and, with
+    ``until``, read again until it holds)."""
+    wanted = {str(a) for a in activation_ids}
+    deadline = time.monotonic() + 30
+    while True:
+        everything = await _whole_topic(bootstrap)
+        found = [r for r in everything if json.loads(r.value or b"{}").get("activation_id") in wanted]
+        if until is None or until(found):
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError("the expected records did not appear")
+        await asyncio.sleep(0.2)
+
+
+async def _whole_topic(bootstrap: str) -> list[ConsumerRecord[bytes, bytes]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -158,10 +177,25 @@ async def records_of_activation(bootstrap: str, activation_id: uuid.UUID) -> lis
         found: list[ConsumerRecord[bytes, bytes]] = []
         while any([await consumer.position(tp) < ends[tp] for tp in tps]):
             for records in (await consumer.getmany(timeout_ms=500)).values():
-                found += [r for r in records if json.loads(r.value or b"{}").get("activation_id") == str(activation_id)]
+                found += records
         return found
     finally:
         await consumer.stop()
+
+
+async def publish_many(bootstrap: str, events: Sequence[IntegrationEvent]) -> None:
+    """Publish as a go-live does: many events back to back, one producer."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = []
+        for event in events:
+            envelope = envelope_for(event, source=CATALOGUE)
+            key = event.partition_key().encode()
+            sent.append(await producer.send(event.topic, envelope.body, key=key, headers=envelope.to_headers()))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 30) -> None:

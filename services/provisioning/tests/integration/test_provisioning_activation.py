@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
+from aiokafka import ConsumerRecord
 from vetgate_events.provisioning import ClientProvisioned, ClientRevoked
 from vetgate_platform.secrets import secret_digest
 from vetgate_provisioning.domain.event_ids import client_provisioned_id, client_revoked_id
@@ -19,6 +21,7 @@ from .provisioning_flows import (
     opened_secret,
     provisioned,
     publish,
+    publish_many,
     records_of_activation,
 )
 
@@ -125,3 +128,22 @@ async def test_public_client_gets_no_secret_and_authorization_code_no_virtual_us
     for template in (public.template_id, confidential.template_id):
         users = await provisioning.scalar("SELECT count(*) FROM virtual_users WHERE template_id = :t", t=template)
         assert users == 0
+
+
+async def test_a_go_live_burst_is_provisioned_once_per_tenant(provisioning: ProvisioningService) -> None:
+    template_id = uuid.uuid4()
+    burst = [activation(700_000 + i, template_id=template_id, name="Go-live") for i in range(60)]
+    # A copy of one activation re-published under a new event id, inside the same burst.
+    await publish_many(provisioning.bootstrap, [*burst[:30], burst[7], *burst[30:]])
+
+    def provisioned_all(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        return len({json.loads(r.value or b"")["activation_id"] for r in records}) == len(burst)
+
+    ids = [a.activation_id for a in burst]
+    records = await records_of_activation(provisioning.bootstrap, *ids, until=provisioned_all)
+    events = [ClientProvisioned.parse_lenient(r.value or b"") for r in records]
+    assert len(events) == len(burst), "one ClientProvisioned per activation, the copy minted nothing"
+    assert len({e.client_id for e in events}) == len({e.virtual_user_id for e in events}) == len(burst)
+    assert {e.provet_id for e in events} == {a.provet_id for a in burst}
+    users = await provisioning.scalar("SELECT count(*) FROM virtual_users WHERE template_id = :t", t=template_id)
+    assert users == len(burst)
