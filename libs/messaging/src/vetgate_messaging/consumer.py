@@ -4,6 +4,8 @@ Offsets are committed only after the handler's transaction has committed (at-lea
 exactly-once effect thanks to the inbox). A record that cannot be parsed, or whose handler keeps
 failing, is dead-lettered with the reason and the consumer moves on. Database or broker outages are
 not the record's fault: those are retried without end, so nothing is skipped while they last.
+Handlers registered with :meth:`EventConsumer.handles_batch` take consecutive records of their type
+(within one partition) in one transaction, for fan-outs (decision 0013).
 """
 
 from __future__ import annotations
