@@ -1,6 +1,8 @@
 """Settings of the provisioning service (environment prefix `VETGATE_PROVISIONING_`)."""
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 from vetgate_platform.settings import ServiceSettings
 
@@ -16,3 +18,9 @@ class ProvisioningSettings(ServiceSettings):
     max_secret_overlap_seconds: int = Field(
         default=30 * 86_400, ge=0, description="The longest overlap a rotation request may ask for"
     )
+
+    @model_validator(mode="after")
+    def _default_overlap_within_max(self) -> Self:
+        if self.secret_overlap_seconds > self.max_secret_overlap_seconds:
+            raise ValueError("VETGATE_PROVISIONING_SECRET_OVERLAP_SECONDS exceeds the maximum overlap")
+        return self

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from vetgate_events.common import EmailDelivery
+from vetgate_provisioning.config import ProvisioningSettings
 from vetgate_provisioning.domain import event_ids
 from vetgate_provisioning.domain.clients import Client
 from vetgate_provisioning.domain.credentials import has_secret, has_virtual_user, new_client_id, new_client_secret
@@ -110,3 +111,9 @@ def test_rights_at_provisioning_apply_only_the_changes_made_after_the_activation
         "patients-clients",
         "items",
     )
+
+
+def test_settings_refuse_a_default_overlap_above_the_maximum() -> None:
+    with pytest.raises(ValueError, match="exceeds the maximum overlap"):
+        ProvisioningSettings(secret_overlap_seconds=10, max_secret_overlap_seconds=5)
+    assert ProvisioningSettings().secret_overlap_seconds == 86_400, "24 h by default"
