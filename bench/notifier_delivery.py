@@ -184,19 +184,24 @@ async def from_the_topic(bootstrap_servers: str, database_url: str, count: int) 
             await producer.stop()
 
 
-async def latency(bootstrap_servers: str, database_url: str, count: int, rate: float) -> list[float]:
-    """Seconds from publishing CredentialsIssued to the receiver reading the hook, per delivery."""
+async def latency(
+    bootstrap_servers: str, database_url: str, count: int, rate: float
+) -> tuple[list[float], list[float], list[float]]:
+    """Seconds from publishing CredentialsIssued to the receiver reading the hook, per delivery; and two
+    stages of it (wall clock): publish → in the ledger (consumer transaction began), ledger → attempt."""
     keyring = SealingKeyring.generate()
     async with running_receiver() as receiver, running_notifier(bootstrap_servers, database_url, keyring) as host:
         await warm_up(host, keyring, receiver)
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
         await producer.start()
         sent: dict[str, float] = {}
+        wall: dict[uuid.UUID, float] = {}
         try:
             for n in range(count):
                 event = issued(keyring, receiver.url, n)
                 envelope = envelope_for(event, source="/vetgate/token")
                 sent[f"msg_{event.delivery_id.hex}"] = time.perf_counter()
+                wall[event.delivery_id] = time.time()
                 await producer.send_and_wait(
                     event.topic, envelope.body, key=event.partition_key().encode(), headers=envelope.to_headers()
                 )
@@ -205,7 +210,18 @@ async def latency(bootstrap_servers: str, database_url: str, count: int, rate: f
         finally:
             await producer.stop()
         arrived = await asyncio.to_thread(receiver.arrivals)
-        return [arrived[msg_id] - at for msg_id, at in sent.items()]
+        async with host.engine.connect() as conn:
+            stages = await conn.execute(
+                text(
+                    "SELECT d.delivery_id, extract(epoch FROM d.created_at) AS queued,"
+                    " extract(epoch FROM min(a.attempted_at)) AS tried"
+                    " FROM deliveries d JOIN delivery_attempts a USING (delivery_id) GROUP BY d.delivery_id"
+                )
+            )
+            rows = [r for r in stages if r.delivery_id in wall]
+        to_ledger = [float(r.queued) - wall[r.delivery_id] for r in rows]
+        to_attempt = [float(r.tried) - float(r.queued) for r in rows]
+        return [arrived[msg_id] - at for msg_id, at in sent.items()], to_ledger, to_attempt
 
 
 async def warm_up(host: ServiceHost, keyring: SealingKeyring, receiver: Receiver) -> None:
@@ -225,21 +241,25 @@ async def warm_up(host: ServiceHost, keyring: SealingKeyring, receiver: Receiver
 
 
 async def run(bootstrap_servers: str, database_url: str, args: argparse.Namespace) -> None:
-    for attempt in range(args.repeat):
+    for attempt in range(0 if args.only_latency else args.repeat):
         rate, cpu_ms = await from_the_ledger(bootstrap_servers, database_url, args.deliveries)
         print(
             f"deliveries/s, {args.deliveries:,} queued in the ledger (run {attempt + 1}): {rate:,.0f}/s "
             f"({cpu_ms:.2f} ms of notifier CPU per delivery)"
         )
-    for attempt in range(args.repeat):
+    for attempt in range(0 if args.only_latency else args.repeat):
         rate = await from_the_topic(bootstrap_servers, database_url, args.deliveries)
         print(f"deliveries/s, {args.deliveries:,} CredentialsIssued on the topic (run {attempt + 1}): {rate:,.0f}/s")
-    ms = [x * 1000 for x in await latency(bootstrap_servers, database_url, args.latency_events, args.rate)]
+    total, to_ledger, to_attempt = await latency(bootstrap_servers, database_url, args.latency_events, args.rate)
+    ms = [x * 1000 for x in total]
     print(
         f"CredentialsIssued -> hook received over {len(ms):,} deliveries at {args.rate:.0f}/s: "
         f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
         f"mean {statistics.fmean(ms):.1f} ms, max {max(ms):.1f} ms"
     )
+    for stage, values in (("publish -> in the ledger", to_ledger), ("in the ledger -> attempt starts", to_attempt)):
+        stage_ms = [x * 1000 for x in values]
+        print(f"  {stage}: p50 {percentile(stage_ms, 50):.1f} ms, p99 {percentile(stage_ms, 99):.1f} ms")
 
 
 def main() -> None:
@@ -247,6 +267,7 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-events", type=int, default=500)
+    parser.add_argument("--only-latency", action="store_true", help="skip the throughput runs")
     parser.add_argument("--rate", type=float, default=50.0, help="CredentialsIssued/s offered in the latency run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:

@@ -136,10 +136,11 @@ class _GuardedPool(httpx.AsyncHTTPTransport):
 
 class GuardedTransport(httpx.AsyncBaseTransport):
     """Several small connection pools, used in turn. httpcore scans every connection of a pool for each
-    request (idle? expired? readable?), so one pool of 50 connections costs more per request than five
-    of 10; with many deliveries in flight this was the largest cost of a delivery."""
+    request (idle? expired? readable? — a select() each), so with 50 deliveries in flight one pool of 50
+    connections cost ~1.5 ms of CPU per request; pools of 3 to 5 connections cost ~0.9 ms (bench figures
+    in docs/decisions/0011-ssrf-guard.md)."""
 
-    def __init__(self, policy: HookPolicy, max_connections: int, per_pool: int = 10) -> None:
+    def __init__(self, policy: HookPolicy, max_connections: int, per_pool: int = 4) -> None:
         count = max(1, -(-max_connections // per_pool))
         self._pools = [_GuardedPool(policy, per_pool) for _ in range(count)]
         self._turn = itertools.cycle(self._pools)
