@@ -84,6 +84,26 @@ def kafka_jars() -> None:
 
 
 @app.command()
+def keys() -> None:
+    """Print a fresh set of service keys as KEY=value lines (for a Kubernetes Secret or an env file).
+
+    The token service's signing-key encryption key and secret pepper, and the notifier's sealing key pair
+    (catalogue and provisioning get only the public half). Rotating the pepper invalidates every stored
+    client secret; add a sealing key by putting a new one first in VETGATE_NOTIFIER_SEALING_KEYS.
+    """
+    import base64
+    import secrets
+
+    from vetgate_platform.sealing import SealingKeyring
+
+    sealing = SealingKeyring.generate()
+    for name in ("VETGATE_TOKEN_KEY_ENCRYPTION_KEY", "VETGATE_TOKEN_SECRET_PEPPER"):
+        typer.echo(f"{name}={base64.b64encode(secrets.token_bytes(32)).decode()}")
+    typer.echo(f"VETGATE_NOTIFIER_SEALING_KEYS={sealing.to_base64()}")
+    typer.echo(f"VETGATE_NOTIFIER_PUBLIC_KEY={sealing.public_key.to_base64()}")
+
+
+@app.command()
 def asyncapi(
     check: Annotated[Path | None, typer.Option(help="Fail if this committed file differs")] = None,
 ) -> None:
