@@ -116,6 +116,8 @@ async def running_receiver() -> AsyncIterator[Receiver]:
 async def running_notifier(
     bootstrap_servers: str, database_url: str, keyring: SealingKeyring
 ) -> AsyncIterator[ServiceHost]:
+    """The notifier in this process, plus ``REPLICAS - 1`` more processes on the same schema and group
+    (dispatchers share the ledger with SKIP LOCKED; consumers split the partitions)."""
     suffix = uuid.uuid4().hex[:8]
     settings = NotifierSettings(
         database_url=database_url,
@@ -130,8 +132,31 @@ async def running_notifier(
     host = bootstrap(settings)
     await asyncio.to_thread(host.migrate)
     app = host.create_app()
-    async with app.router.lifespan_context(app):
-        yield host
+    replicas = [
+        multiprocessing.Process(target=_serve_replica, args=(settings.model_dump(),), daemon=True)
+        for _ in range(REPLICAS - 1)
+    ]
+    for replica in replicas:
+        replica.start()
+    try:
+        async with app.router.lifespan_context(app):
+            yield host
+    finally:
+        for replica in replicas:
+            replica.kill()
+            replica.join()
+
+
+REPLICAS = 1
+
+
+def _serve_replica(values: dict[str, object]) -> None:
+    async def serve() -> None:
+        app = bootstrap(NotifierSettings(**values)).create_app()  # type: ignore[arg-type]
+        async with app.router.lifespan_context(app):
+            await asyncio.Event().wait()
+
+    asyncio.run(serve())
 
 
 async def delivered_count(host: ServiceHost) -> int:
@@ -241,11 +266,12 @@ async def warm_up(host: ServiceHost, keyring: SealingKeyring, receiver: Receiver
 
 
 async def run(bootstrap_servers: str, database_url: str, args: argparse.Namespace) -> None:
+    print(f"notifier processes: {REPLICAS}")
     for attempt in range(0 if args.only_latency else args.repeat):
         rate, cpu_ms = await from_the_ledger(bootstrap_servers, database_url, args.deliveries)
         print(
             f"deliveries/s, {args.deliveries:,} queued in the ledger (run {attempt + 1}): {rate:,.0f}/s "
-            f"({cpu_ms:.2f} ms of notifier CPU per delivery)"
+            f"({cpu_ms:.2f} ms of CPU per delivery in the first notifier process)"
         )
     for attempt in range(0 if args.only_latency else args.repeat):
         rate = await from_the_topic(bootstrap_servers, database_url, args.deliveries)
@@ -267,9 +293,12 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-events", type=int, default=500)
+    parser.add_argument("--replicas", type=int, default=1, help="notifier processes sharing the ledger")
     parser.add_argument("--only-latency", action="store_true", help="skip the throughput runs")
     parser.add_argument("--rate", type=float, default=50.0, help="CredentialsIssued/s offered in the latency run")
     args = parser.parse_args()
+    global REPLICAS
+    REPLICAS = args.replicas
     with tempfile.TemporaryDirectory() as state:
         ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
         with running_infrastructure(Path(state), ports) as infra:
