@@ -44,6 +44,8 @@ class HookReceiver:
     responder: Responder = field(default_factory=lambda: always(200))
     received: list[Received] = field(default_factory=list)
     port: int = 0
+    stall_first: int = 0
+    """The first N requests are read but never answered (a receiver that hangs)."""
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -60,9 +62,13 @@ class HookReceiver:
                 method, path, _ = request_line.split(" ", 2)
                 headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines if ":" in ln)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                status, extra = self.responder(len(self.received))
+                index = len(self.received)
+                status, extra = self.responder(index)
                 self.received.append(Received(method, path, headers, body, time.perf_counter(), status))
                 self.arrived.set()
+                if index < self.stall_first:
+                    await reader.read()  # until the client goes away
+                    return
                 reply = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", "content-length: 0"]
                 reply += [f"{k}: {v}" for k, v in extra.items()]
                 writer.write(("\r\n".join(reply) + "\r\n\r\n").encode())

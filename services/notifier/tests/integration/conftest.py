@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from notifier_support import Notifier, NotifierFactory, ScriptedSmtp, start_group_at_end
+from notifier_support import Notifier, NotifierFactory, ScriptedSmtp, SettingsFactory, start_group_at_end
 from vetgate_devstack.infra import Infrastructure, free_port
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events.topics import TOKEN_API_KEYS, TOKEN_CREDENTIALS, dlq_topic
@@ -43,15 +43,14 @@ def keyring() -> SealingKeyring:
 
 
 @pytest.fixture
-async def notifier_factory(infra: Infrastructure, keyring: SealingKeyring, smtp: ScriptedSmtp) -> NotifierFactory:
-    """``async with notifier_factory(**settings) as n``; calling it again reuses schema and group (a restart)."""
+async def notifier_settings(infra: Infrastructure, keyring: SealingKeyring, smtp: ScriptedSmtp) -> SettingsFactory:
+    """Settings for this test's notifier (one schema and consumer group per test) with ``overrides``."""
     suffix = uuid.uuid4().hex[:8]
     group = f"notifier-test-{suffix}"
     await ensure_topics(infra.kafka_bootstrap, {dlq_topic(group): 1})
     await start_group_at_end(infra.kafka_bootstrap, group, [TOKEN_CREDENTIALS, TOKEN_API_KEYS])
 
-    @contextlib.asynccontextmanager
-    async def running(**overrides: Any) -> AsyncIterator[Notifier]:
+    def settings(**overrides: Any) -> NotifierSettings:
         values: dict[str, Any] = {
             "database_url": infra.database_url,
             "kafka_bootstrap_servers": infra.kafka_bootstrap,
@@ -69,7 +68,18 @@ async def notifier_factory(infra: Infrastructure, keyring: SealingKeyring, smtp:
             "claim_lease": 5.0,
             "key_notice_quiet": 0.3,
         }
-        settings = NotifierSettings(**(values | overrides))
+        return NotifierSettings(**(values | overrides))
+
+    return settings
+
+
+@pytest.fixture
+def notifier_factory(notifier_settings: SettingsFactory, keyring: SealingKeyring) -> NotifierFactory:
+    """``async with notifier_factory(**settings) as n``; calling it again reuses schema and group (a restart)."""
+
+    @contextlib.asynccontextmanager
+    async def running(**overrides: Any) -> AsyncIterator[Notifier]:
+        settings = notifier_settings(**overrides)
         host = bootstrap(settings)
         await asyncio.to_thread(host.migrate)
         app = host.create_app()

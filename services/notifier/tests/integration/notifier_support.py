@@ -170,3 +170,19 @@ class Notifier:
 
 
 NotifierFactory = Callable[..., contextlib.AbstractAsyncContextManager[Notifier]]
+SettingsFactory = Callable[..., NotifierSettings]
+
+
+def serve_notifier(values: dict[str, Any]) -> None:
+    """A notifier process of its own (run with the spawn start method), until it is killed."""
+    from vetgate_notifier.bootstrap import bootstrap
+
+    host = bootstrap(NotifierSettings(**values))
+    host.migrate()
+
+    async def serve() -> None:
+        app = host.create_app()
+        async with app.router.lifespan_context(app):
+            await asyncio.Event().wait()
+
+    asyncio.run(serve())

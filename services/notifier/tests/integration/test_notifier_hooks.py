@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import multiprocessing
 from datetime import UTC, datetime
 
 import pytest
 from notifier_support import (
     NotifierFactory,
+    SettingsFactory,
     attempt_rows,
     credentials,
     new_whsec,
+    serve_notifier,
     wait_for_status,
     wait_until_consumed,
 )
@@ -22,6 +26,7 @@ from vetgate_messaging import testing
 from vetgate_notifier.domain.payload import FIELDS, webhook_id
 from vetgate_notifier.service_layer.outcomes import outcome_event_id
 from vetgate_notifier.testing import HookReceiver, always, failing
+from vetgate_platform.sealing import SealingKeyring
 
 pytestmark = pytest.mark.integration
 
@@ -146,3 +151,24 @@ async def receiver_pause() -> None:
     import asyncio
 
     await asyncio.sleep(0.05)
+
+
+async def test_a_notifier_killed_mid_attempt_is_taken_over_when_its_lease_ends(
+    infra: Infrastructure, notifier_settings: SettingsFactory, notifier_factory: NotifierFactory
+) -> None:
+    settings = notifier_settings(claim_lease=1.0, hook_timeout=30.0)
+    async with HookReceiver(always(200), stall_first=1).running() as receiver:
+        process = multiprocessing.get_context("spawn").Process(target=serve_notifier, args=(settings.model_dump(),))
+        process.start()
+        try:
+            event, _ = credentials(SealingKeyring.from_base64(settings.sealing_keys), hook_url=receiver.url)
+            await publish(infra, event)
+            await asyncio.wait_for(receiver.arrived.wait(), 60)
+        finally:
+            process.kill()  # SIGKILL while the attempt waits for an answer: nothing is recorded
+            await asyncio.to_thread(process.join)
+        async with notifier_factory(claim_lease=1.0) as restarted:
+            row = await wait_for_status(restarted.engine, event.delivery_id, "delivered")
+    assert len(receiver.received) == 2, "the lost attempt is made again, once"
+    assert {r.headers["webhook-id"] for r in receiver.received} == {webhook_id(event.delivery_id)}
+    assert row.attempts == 2
