@@ -58,6 +58,13 @@ async def test_the_delivery_log_shows_every_attempt_and_redeliver_and_recover_de
         assert redelivered.status_code == 202 and redelivered.json()["queued"] is True
         assert (await wait_for_status(notifier.engine, mine.delivery_id, "delivered")).generation == 1
 
+        first_page = (await http.get("/v1/deliveries", params={"limit": 1}, headers=support)).json()["deliveries"]
+        before = {"limit": 1, "before": first_page[0]["created_at"]}
+        second_page = (await http.get("/v1/deliveries", params=before, headers=support)).json()["deliveries"]
+        assert {first_page[0]["delivery_id"], second_page[0]["delivery_id"]} == {
+            str(mine.delivery_id),
+            str(theirs.delivery_id),
+        }
         everything = (await http.get("/v1/deliveries", params={"status": "failed"}, headers=support)).json()
         assert str(theirs.delivery_id) in {d["delivery_id"] for d in everything["deliveries"]}
         recovered = await http.post("/v1/deliveries/recover", json=since, headers=support)

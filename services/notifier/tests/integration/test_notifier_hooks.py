@@ -172,3 +172,16 @@ async def test_a_notifier_killed_mid_attempt_is_taken_over_when_its_lease_ends(
     assert len(receiver.received) == 2, "the lost attempt is made again, once"
     assert {r.headers["webhook-id"] for r in receiver.received} == {webhook_id(event.delivery_id)}
     assert row.attempts == 2
+
+
+async def test_a_receiver_that_does_not_answer_in_time_is_tried_again(
+    infra: Infrastructure, notifier_factory: NotifierFactory
+) -> None:
+    async with HookReceiver(always(200), stall_first=1).running() as receiver:
+        async with notifier_factory(hook_timeout=0.5) as notifier:
+            event, _ = credentials(notifier.keyring, hook_url=receiver.url)
+            await publish(infra, event)
+            await wait_for_status(notifier.engine, event.delivery_id, "delivered")
+            tried = await attempt_rows(notifier.engine, event.delivery_id)
+    assert [(a.outcome, a.error) for a in tried] == [("retry", "timed out after 0.5s"), ("delivered", None)]
+    assert len(receiver.received) == 2

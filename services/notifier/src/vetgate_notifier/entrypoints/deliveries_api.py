@@ -22,6 +22,7 @@ from vetgate_notifier.adapters.ledger import Ledger
 from vetgate_notifier.adapters.tables import deliveries
 
 Status = Literal["pending", "delivered", "failed"]
+Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 class RecoverRequest(BaseModel):
@@ -36,8 +37,11 @@ def build_router(engine: AsyncEngine, ledger: Ledger, log: DeliveryLog, authoriz
     tenant_staff = Depends(bearer_auth(authorizer, any_role=("admin", "support")))
     support = Depends(bearer_auth(authorizer, role="support"))
 
-    async def listing(provet_id: int | None, status: Status | None, since: datetime | None, limit: int) -> Any:
-        return {"deliveries": await log.list(provet_id, status=status, since=since, limit=limit)}
+    async def listing(
+        provet_id: int | None, status: Status | None, since: datetime | None, before: datetime | None, limit: int
+    ) -> Any:
+        """Newest first; pass the last ``created_at`` as ``before`` for the next page."""
+        return {"deliveries": await log.list(provet_id, status=status, since=since, before=before, limit=limit)}
 
     async def one(provet_id: int | None, delivery_id: uuid.UUID) -> Any:
         found = await log.get(provet_id, delivery_id)
@@ -59,13 +63,15 @@ def build_router(engine: AsyncEngine, ledger: Ledger, log: DeliveryLog, authoriz
             ids = await ledger.redeliver(conn, scope(provet_id) & (d.status == "failed") & (d.failed_at >= since))
         return JSONResponse({"recovered": len(ids), "delivery_ids": [str(i) for i in ids]}, 202)
 
-    Limit = Annotated[int, Query(ge=1, le=500)]
-
     @router.get("/v1/tenants/{provet_id}/deliveries", dependencies=[tenant_staff])
     async def tenant_deliveries(
-        provet_id: int, status: Status | None = None, since: AwareDatetime | None = None, limit: Limit = 100
+        provet_id: int,
+        status: Status | None = None,
+        since: AwareDatetime | None = None,
+        before: AwareDatetime | None = None,
+        limit: Limit = 100,
     ) -> Any:
-        return await listing(provet_id, status, since, limit)
+        return await listing(provet_id, status, since, before, limit)
 
     @router.get("/v1/tenants/{provet_id}/deliveries/{delivery_id}", dependencies=[tenant_staff])
     async def tenant_delivery(provet_id: int, delivery_id: uuid.UUID) -> Any:
@@ -84,9 +90,10 @@ def build_router(engine: AsyncEngine, ledger: Ledger, log: DeliveryLog, authoriz
         provet_id: int | None = None,
         status: Status | None = None,
         since: AwareDatetime | None = None,
+        before: AwareDatetime | None = None,
         limit: Limit = 100,
     ) -> Any:
-        return await listing(provet_id, status, since, limit)
+        return await listing(provet_id, status, since, before, limit)
 
     @router.get("/v1/deliveries/{delivery_id}", dependencies=[support])
     async def any_delivery(delivery_id: uuid.UUID) -> Any:
