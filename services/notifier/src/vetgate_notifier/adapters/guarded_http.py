@@ -112,6 +112,10 @@ class _CheapReadableStream(httpcore.AsyncNetworkStream):
 
 async def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
+        return [ipaddress.ip_address(host)]  # a literal address needs no lookup (nor a thread)
+    except ValueError:
+        pass
+    try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
