@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, insert, select, text, update
@@ -118,12 +118,13 @@ class Ledger:
                 "target": event.delivery.url if event.delivery.kind == "hook_url" else event.delivery.address,
                 "credentials": event.model_dump(mode="json"),
                 "status": "pending",
-                "next_attempt_at": datetime.now(UTC) + timedelta(seconds=first_delay),
             }
             for event in issued
         ]
         inserted = await conn.execute(
             pg_insert(deliveries)
+            # The database's clock, like the claim's: an application host running ahead cannot delay it.
+            .values(next_attempt_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, float(first_delay)))
             .on_conflict_do_nothing(index_elements=["delivery_id"])
             .returning(deliveries.c.delivery_id),
             rows,
