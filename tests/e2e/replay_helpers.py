@@ -58,7 +58,7 @@ async def wait_until_caught_up(bootstrap: str, group: str, topic: str, timeout: 
         deadline = time.monotonic() + timeout
         while True:
             committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-            done = {tp: meta.offset for tp, meta in committed.items() if meta is not None}
+            done = {tp: max(meta.offset, 0) for tp, meta in committed.items() if meta is not None}
             behind = {tp: end for tp, end in ends.items() if done.get(tp, 0) < end}
             if not behind:
                 return
