@@ -63,7 +63,8 @@ class ReplayPlan(BaseModel):
 
     @property
     def messages(self) -> int:
-        return sum(m.messages for m in self.changes)
+        """Records the group will read from its restart points (unmoved partitions' lag included)."""
+        return sum(m.messages for m in self.moves)
 
 
 class GroupBusy(RuntimeError):

@@ -13,10 +13,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from vetgate_events.token import CredentialsIssued, KeyRevoked
 from vetgate_messaging.consumer import Delivery, EventConsumer
+from vetgate_platform.logs import get_logger
 
 from vetgate_notifier.adapters.ledger import Ledger
-from vetgate_notifier.adapters.tables import key_notice_items, key_notices
+from vetgate_notifier.adapters.tables import deliveries, key_notice_items, key_notices
 from vetgate_notifier.domain.schedule import RetrySchedule
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -32,8 +35,17 @@ class Intake:
     async def on_credentials_issued(
         self, batch: list[tuple[CredentialsIssued, Delivery]], conn: AsyncConnection
     ) -> None:
-        """A run of CredentialsIssued from one partition, in one transaction (a go-live fans out)."""
+        """A run of CredentialsIssued from one partition, in one transaction (a go-live fans out).
+
+        An operator's reprocess (``vetgate republish --reprocess``) also redoes deliveries that failed;
+        a delivered or still pending one is left alone — nothing is sent twice."""
         await self.ledger.add(conn, [event for event, _ in batch], self.schedule.first_delay())
+        failed_again = [event.delivery_id for event, d in batch if d.reprocess_job]
+        if failed_again:
+            row = deliveries.c
+            redone = await self.ledger.redeliver(conn, row.delivery_id.in_(failed_again) & (row.status == "failed"))
+            if redone:
+                log.info("failed deliveries queued again by reprocess", deliveries=len(redone))
 
     async def on_key_revoked(self, event: KeyRevoked, conn: AsyncConnection, _: Delivery) -> None:
         """Collect the key into its owner's notice for this batch; the notice goes out once the batch
