@@ -59,6 +59,11 @@ async def test_a_replay_after_an_outage_delivers_exactly_the_missing_credentials
     assert sent == Counter(webhook_id(e.delivery_id) for e in early + missed), "each exactly once"
 
 
+def _carrying(event: CredentialsIssued) -> testing.RecordTest:
+    delivery_id = str(event.delivery_id).encode()
+    return lambda _, value: delivery_id in value
+
+
 async def _caught_up(cluster: Cluster, group: str) -> None:
     """Until the group has read everything (so a wrong re-send of an early delivery would have happened)."""
     parts = await asyncio.to_thread(cluster.all_partitions, [TOKEN_CREDENTIALS])
@@ -88,10 +93,7 @@ async def test_a_reprocess_redoes_a_failed_delivery_and_leaves_a_delivered_one_a
             # The operator re-runs the handler for both records (explicit, audited in real use).
             cluster = Cluster(infra.kafka_bootstrap)
             for event in (doomed, fine):
-                delivery_id = str(event.delivery_id).encode()
-                record = await testing.wait_for_record(
-                    infra.kafka_bootstrap, TOKEN_CREDENTIALS, lambda _, value, d=delivery_id: d in value
-                )
+                record = await testing.wait_for_record(infra.kafka_bootstrap, TOKEN_CREDENTIALS, _carrying(event))
                 job = await asyncio.to_thread(
                     new_job,
                     cluster,
