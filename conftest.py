@@ -41,8 +41,12 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
         yield stack.enter_context(running_infrastructure(state_dir, ports, kafka_heap="512m"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def token_server(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TokenServer]:
-    """A real token service on loopback (seeded support and tenant admin clients) for resource-server tests."""
+    """A real token service on loopback (seeded support and tenant admin clients) for resource-server tests.
+
+    Per module, not per session: it consumes provisioning.clients.v1 like any token service, and must not
+    be running (and emitting look-alike CredentialsIssued / TokenRevoked) while the token service's own
+    tests run theirs."""
     async with running_token_server(infra, tmp_path_factory.mktemp("token-server")) as server:
         yield server

@@ -91,15 +91,19 @@ def client_provisioned(
     return event, secret
 
 
-async def credentials_issued(bootstrap: str, client_id: str, timeout: float = 30) -> CredentialsIssued:
-    """Wait until the token service has accepted ``client_id`` (its CredentialsIssued is on the topic)."""
-    record = await wait_for_record(
-        bootstrap,
-        TOKEN_CREDENTIALS,
-        lambda headers, value: (
-            headers.get("ce_type") == CredentialsIssued.event_type().encode()
-            and json.loads(value)["client_id"] == client_id
-        ),
-        timeout,
-    )
+async def credentials_issued(
+    bootstrap: str, client_id: str, timeout: float = 30, *, token_base: str | None = None
+) -> CredentialsIssued:
+    """Wait until the token service has accepted ``client_id`` (its CredentialsIssued is on the topic).
+
+    ``token_base``: only that token service's (several may consume the same events in one test session,
+    and their CredentialsIssued share ids derived from the same cause)."""
+
+    def issued(headers: dict[str, bytes], value: bytes) -> bool:
+        if headers.get("ce_type") != CredentialsIssued.event_type().encode():
+            return False
+        body = json.loads(value)
+        return bool(body["client_id"] == client_id and str(body["token_url"]).startswith(token_base or ""))
+
+    record = await wait_for_record(bootstrap, TOKEN_CREDENTIALS, issued, timeout)
     return CredentialsIssued.parse_lenient(record.value or b"")

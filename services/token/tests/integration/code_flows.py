@@ -16,7 +16,7 @@ from vetgate_messaging import testing
 from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.domain.grants import Person, person_id_for
 
-from conftest import TokenService
+from conftest import BASE_URL, TokenService
 
 REDIRECT = "https://app.example/callback"
 PASSWORD = "correct horse battery staple"
@@ -35,7 +35,7 @@ async def code_client(
         redirect_uris=[REDIRECT],
     )
     await publish(infra.kafka_bootstrap, event)
-    await testing.credentials_issued(infra.kafka_bootstrap, event.client_id)
+    await testing.credentials_issued(infra.kafka_bootstrap, event.client_id, token_base=BASE_URL)
     return event.client_id, secret
 
 

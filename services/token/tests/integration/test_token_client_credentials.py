@@ -17,7 +17,7 @@ async def registered_client(
 ) -> tuple[str, str]:
     event, secret = provisioned(provet_id, permissions)
     await publish(infra.kafka_bootstrap, event)
-    issued = await testing.credentials_issued(infra.kafka_bootstrap, event.client_id)
+    issued = await testing.credentials_issued(infra.kafka_bootstrap, event.client_id, token_base=BASE_URL)
     assert issued.token_url == f"{BASE_URL}/{provet_id}/oauth2/token/"
     return event.client_id, secret
 
