@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ class HookSink:
 
     def __init__(self) -> None:
         self.arrivals: dict[tuple[str, int], float] = {}
+        self.wall: dict[tuple[str, int], float] = {}
         self.changed = asyncio.Event()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -51,6 +54,7 @@ class HookSink:
             if not message.get("more_body"):
                 break
         self.arrivals.setdefault((scope["path"], json.loads(body)["provet_id"]), time.perf_counter())
+        self.wall.setdefault((scope["path"], json.loads(body)["provet_id"]), time.time())
         self.changed.set()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
@@ -130,11 +134,13 @@ async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -
 
         template_id = await live_template(http, f"{hook}/latency", [])
         sent: dict[int, float] = {}
+        sent_wall: dict[int, float] = {}
         tenants = range(20_001, 20_001 + args.activations)
         paced_from = time.perf_counter()
         for i, provet_id in enumerate(tenants):
             await asyncio.sleep(max(0.0, paced_from + i / args.rate - time.perf_counter()))
             sent[provet_id] = time.perf_counter()
+            sent_wall[provet_id] = time.time()
             added = await http.post(f"/v1/tenants/{provet_id}/applications", json={"template_id": template_id})
             added.raise_for_status()
         await sink.wait_for("/latency", args.activations, 300)
@@ -144,6 +150,7 @@ async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -
             f"p50 {statistics.median(latencies):.0f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.0f} ms, "
             f"max {latencies[-1]:.0f} ms"
         )
+        await print_stages(urls, state, sent_wall, {t: sink.wall[("/latency", t)] for t in tenants})
 
         body = {
             "name": f"Bench go-live {uuid.uuid4().hex[:6]}",
@@ -168,6 +175,42 @@ async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -
         )
     server.should_exit = True
     await serving
+
+
+async def print_stages(urls: dict[str, str], state: Path, sent: dict[int, float], hooked: dict[int, float]) -> None:
+    """Where the time goes, from the events' ce_time (each stamped inside its producer's transaction)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from vetgate_events.topics import CATALOGUE_ACTIVATIONS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
+
+    bootstrap = json.loads((state / "dev-credentials.json").read_text())["kafka_bootstrap"]
+    stamps: dict[str, dict[int, float]] = {}
+    for topic in (CATALOGUE_ACTIVATIONS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS):
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            await consumer._client.force_metadata_update()
+            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            ends = await consumer.end_offsets(tps)
+            seen: dict[int, float] = {}
+            while any([await consumer.position(tp) < ends[tp] for tp in tps]):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for r in records:
+                        body, headers = json.loads(r.value or b"{}"), dict(r.headers)
+                        wanted = topic != CATALOGUE_ACTIVATIONS or b"Activated" in headers.get("ce_type", b"")
+                        if body.get("provet_id") in sent and wanted:
+                            when = datetime.fromisoformat(headers["ce_time"].decode()).timestamp()
+                            seen.setdefault(body["provet_id"], when)
+            stamps[topic] = seen
+        finally:
+            await consumer.stop()
+    chain = [("add request", sent)] + [(t, stamps[t]) for t in stamps] + [("hook", hooked)]
+    for (name_a, a), (name_b, b) in itertools.pairwise(chain):
+        deltas = sorted((b[t] - a[t]) * 1000 for t in sent if t in a and t in b)
+        if deltas:
+            p50, p99 = statistics.median(deltas), deltas[int(len(deltas) * 0.99) - 1]
+            print(f"  {name_a} → {name_b}: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
 
 
 def main() -> None:

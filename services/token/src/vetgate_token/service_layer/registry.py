@@ -40,9 +40,16 @@ class RegistryHandlers:
     revocations: RevocationCache
 
     def register(self, consumer: EventConsumer) -> None:
-        consumer.handles(ClientProvisioned)(self.on_client_provisioned)
+        # A go-live provisions thousands of clients back to back: one transaction per run of them.
+        consumer.handles_batch(ClientProvisioned)(self.on_clients_provisioned)
         consumer.handles(ClientRevoked)(self.on_client_revoked)
         consumer.handles(VirtualUserChanged)(self.on_virtual_user_changed)
+
+    async def on_clients_provisioned(
+        self, batch: list[tuple[ClientProvisioned, Delivery]], conn: AsyncConnection
+    ) -> None:
+        for event, delivery in batch:
+            await self.on_client_provisioned(event, conn, delivery)
 
     async def on_client_provisioned(self, event: ClientProvisioned, conn: AsyncConnection, d: Delivery) -> None:
         client = RegisteredClient(
