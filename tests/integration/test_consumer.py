@@ -215,3 +215,47 @@ async def test_a_reprocess_marked_copy_runs_the_handler_once_per_job(
     async with Running(consumer):
         await eventually(lambda: _group_caught_up(infra.kafka_bootstrap, group, event_cls.topic), what="all read")
     assert runs == [envelope.id] * 3, "once, once for job-1, once for job-2"
+
+
+async def test_a_dlq_drained_after_the_fix_is_applied_and_the_dlq_is_empty(
+    infra: Infrastructure,
+    effects: AsyncEngine,
+    group: str,
+    event_cls: type[Pinged],
+    producer: AIOKafkaProducer,
+    tmp_path: object,
+) -> None:
+    """A bad deploy dead-letters events; after the fix the operator drains the DLQ back (vetgate dlq drain)."""
+    from vetgate_messaging.consumer import PoisonEvent
+    from vetgate_ops.cluster import Cluster
+    from vetgate_ops.republish import drain_dlq_job, empty_drained, run_job
+
+    broken = True
+    applied: list[int] = []
+    consumer = EventConsumer(group=group, engine=effects, bootstrap_servers=infra.kafka_bootstrap, retry_delay=0.01)
+
+    @consumer.handles(event_cls)
+    async def handle(event: Pinged, conn: AsyncConnection, delivery: Delivery) -> None:
+        if broken and event.seq % 2 == 0:
+            raise PoisonEvent("the bad deploy cannot read even sequence numbers")
+        applied.append(event.seq)
+
+    for seq in range(6):
+        await send(producer, ping(event_cls, f"k{seq}", seq))
+    async with Running(consumer):
+        await eventually(lambda: _group_caught_up(infra.kafka_bootstrap, group, event_cls.topic), what="first pass")
+    assert sorted(applied) == [1, 3, 5]
+    assert len(await read_topic(infra.kafka_bootstrap, dlq_topic(group))) == 3
+
+    broken = False  # the fix is deployed
+    cluster = Cluster(infra.kafka_bootstrap)
+    job = await asyncio.to_thread(drain_dlq_job, cluster, group)
+    await asyncio.to_thread(run_job, cluster, job, tmp_path / "drain.json")
+    await asyncio.to_thread(empty_drained, cluster, job)
+    fixed = EventConsumer(group=group, engine=effects, bootstrap_servers=infra.kafka_bootstrap)
+    fixed.handles(event_cls)(handle)
+    async with Running(fixed):
+        await eventually(lambda: _group_caught_up(infra.kafka_bootstrap, group, event_cls.topic), what="drained copies")
+    assert sorted(applied) == [0, 1, 2, 3, 4, 5], "each event applied exactly once in the end"
+    dlq = [(dlq_topic(group), 0)]
+    assert await asyncio.to_thread(cluster.earliest, dlq) == await asyncio.to_thread(cluster.latest, dlq)
