@@ -179,32 +179,19 @@ async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -
 
 async def print_stages(urls: dict[str, str], state: Path, sent: dict[int, float], hooked: dict[int, float]) -> None:
     """Where the time goes, from the events' ce_time (each stamped inside its producer's transaction)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
     from vetgate_events.topics import CATALOGUE_ACTIVATIONS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
+    from vetgate_messaging.testing import read_topic
 
     bootstrap = json.loads((state / "dev-credentials.json").read_text())["kafka_bootstrap"]
     stamps: dict[str, dict[int, float]] = {}
     for topic in (CATALOGUE_ACTIVATIONS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS):
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-        await consumer.start()
-        try:
-            await consumer._client.force_metadata_update()
-            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-            consumer.assign(tps)
-            await consumer.seek_to_beginning(*tps)
-            ends = await consumer.end_offsets(tps)
-            seen: dict[int, float] = {}
-            while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-                for records in (await consumer.getmany(timeout_ms=500)).values():
-                    for r in records:
-                        body, headers = json.loads(r.value or b"{}"), dict(r.headers)
-                        wanted = topic != CATALOGUE_ACTIVATIONS or b"Activated" in headers.get("ce_type", b"")
-                        if body.get("provet_id") in sent and wanted:
-                            when = datetime.fromisoformat(headers["ce_time"].decode()).timestamp()
-                            seen.setdefault(body["provet_id"], when)
-            stamps[topic] = seen
-        finally:
-            await consumer.stop()
+        seen: dict[int, float] = {}
+        for r in await read_topic(bootstrap, topic):
+            body, headers = json.loads(r.value or b"{}"), dict(r.headers)
+            wanted = topic != CATALOGUE_ACTIVATIONS or b"Activated" in headers.get("ce_type", b"")
+            if body.get("provet_id") in sent and wanted:
+                seen.setdefault(body["provet_id"], datetime.fromisoformat(headers["ce_time"].decode()).timestamp())
+        stamps[topic] = seen
     chain = [("add request", sent)] + [(t, stamps[t]) for t in stamps] + [("hook", hooked)]
     for (name_a, a), (name_b, b) in itertools.pairwise(chain):
         deltas = sorted((b[t] - a[t]) * 1000 for t in sent if t in a and t in b)

@@ -20,8 +20,9 @@ from vetgate_events.topics import dlq_topic
 from vetgate_messaging.consumer import Delivery, EventConsumer
 from vetgate_messaging.dlq import ERROR_HEADER, ORIGIN_OFFSET, ORIGIN_TOPIC
 from vetgate_messaging.inbox import REPROCESS_HEADER
+from vetgate_messaging.testing import read_topic
 
-from .kafka_helpers import eventually, partitions, read_topic
+from .kafka_helpers import eventually, partitions
 
 SOURCE = "/vetgate/test"
 

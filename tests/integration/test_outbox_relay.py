@@ -19,8 +19,9 @@ from vetgate_devstack.infra import Infrastructure
 from vetgate_events.testing import Pinged, ping
 from vetgate_messaging.outbox import add_event, add_events
 from vetgate_messaging.relay import OutboxRelay
+from vetgate_messaging.testing import read_topic
 
-from .kafka_helpers import ce_id, eventually, read_topic
+from .kafka_helpers import ce_id, eventually
 
 SOURCE = "/vetgate/test"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from test_ops_helpers import all_records
 from vetgate_devstack.infra import Infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events.topics import dlq_topic
 from vetgate_messaging.dlq import ERROR_HEADER, ORIGIN_TOPIC
 from vetgate_messaging.inbox import REPROCESS_HEADER
+from vetgate_messaging.testing import read_topic as all_records
 from vetgate_ops.cluster import Cluster
 from vetgate_ops.records import Filters, read
 from vetgate_ops.republish import FROM_OFFSET, JOB_HEADER, RepublishJob, drain_dlq_job, empty_drained, new_job, run_job
