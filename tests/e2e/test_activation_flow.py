@@ -13,10 +13,11 @@ import httpx
 import jsonschema
 import pytest
 from hook_receiver import HookReceiver, ReceivedHook, hook_receiver
-from replay_helpers import all_records, database_fingerprint, republish, wait_until_caught_up
+from replay_helpers import database_fingerprint, republish, wait_until_caught_up
 from stack_helpers import RunningStack
 from standardwebhooks import Webhook
 from vetgate_events.topics import CATALOGUE_ACTIVATIONS, CONSUMER_GROUPS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
+from vetgate_messaging.testing import read_topic as all_records
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "schemas" / "hookup-payload.schema.json").read_text())
 
