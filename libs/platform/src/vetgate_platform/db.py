@@ -17,11 +17,9 @@ def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> Asy
         async_url(database_url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        # Optimistic, not pre-ping: a ping per checkout is a round trip on every transaction (measured: it
-        # caps the notifier's deliveries/s). After a database restart the first statement on a dead
-        # connection fails as a disconnect, SQLAlchemy invalidates the whole pool, and callers retry
-        # (consumers treat it as transient; an HTTP request in flight at that moment fails once).
-        pool_pre_ping=False,
-        pool_recycle=1800,
+        # Pessimistic: a ping per checkout costs a round trip per transaction (measurable in the notifier's
+        # deliveries/s), but without it the first transaction on each connection a database restart killed
+        # fails — a business transaction or an HTTP request, not only a retrying consumer.
+        pool_pre_ping=True,
         connect_args={"server_settings": {"search_path": schema, "application_name": f"vetgate-{schema}"}},
     )
