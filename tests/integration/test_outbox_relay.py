@@ -184,6 +184,24 @@ async def test_prune_deletes_old_published_rows_and_never_pending_ones(
     assert await OutboxRelay(engine, infra.kafka_bootstrap, schema).prune() == 0, "default keeps a week"
 
 
+async def test_prune_forgets_inbox_entries_only_long_after_kafka_could_replay_them(
+    infra: Infrastructure, engine: AsyncEngine, schema: str
+) -> None:
+    async with engine.begin() as conn:
+        for key, age_days in (("old", 15), ("recent", 6)):
+            await conn.execute(
+                text(
+                    "INSERT INTO inbox (consumer_group, event_id, event_type, topic, kafka_partition, kafka_offset,"
+                    " processed_at) VALUES ('g', :k, 't', 'topic', 0, 0, now() - make_interval(days => :d))"
+                ),
+                {"k": key, "d": age_days},
+            )
+    await OutboxRelay(engine, infra.kafka_bootstrap, schema).prune()
+    async with engine.connect() as conn:
+        kept = [r[0] for r in await conn.execute(text("SELECT event_id FROM inbox"))]
+    assert kept == ["recent"]
+
+
 async def test_relay_that_loses_its_database_session_recovers_and_keeps_publishing(
     infra: Infrastructure, engine: AsyncEngine, schema: str, event_cls: type[Pinged]
 ) -> None:

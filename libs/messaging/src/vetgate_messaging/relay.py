@@ -62,6 +62,7 @@ class OutboxRelay:
         batch_size: int = 2000,
         poll_interval: float = 1.0,
         retention: timedelta = timedelta(days=7),
+        inbox_retention: timedelta = timedelta(days=14),
     ) -> None:
         self._engine = engine
         self._bootstrap = bootstrap_servers
@@ -69,6 +70,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._retention = retention
+        self._inbox_retention = inbox_retention
         self._pruned_at = 0.0
         self._wakeup = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
@@ -204,11 +206,17 @@ class OutboxRelay:
             await self.prune()
 
     async def prune(self) -> int:
-        """Published rows are kept a while for operators (where did event X go?), then deleted."""
+        """Published outbox rows are kept a while for operators (where did event X go?), then deleted; so
+        are inbox rows, once far older than anything Kafka still holds to replay (topics keep 7 days: an
+        event can come back only while its record exists, so the default keeps its inbox row twice that)."""
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :s)"),
                 {"s": self._retention.total_seconds()},
+            )
+            await conn.execute(
+                text("DELETE FROM inbox WHERE processed_at < now() - make_interval(secs => :s)"),
+                {"s": self._inbox_retention.total_seconds()},
             )
         return int(result.rowcount)
 
