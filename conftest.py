@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from vetgate_devstack.infra import InfraPorts, Infrastructure, free_port, running_infrastructure
+from vetgate_devstack.infra import InfraPorts, Infrastructure, running_infrastructure
 from vetgate_devstack.token_server import TokenServer, running_token_server
 
 
@@ -34,7 +34,7 @@ def _containers() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
     state_dir: Path = tmp_path_factory.mktemp("vetgate")
-    ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+    ports = InfraPorts.free()
     with contextlib.ExitStack() as stack:
         if os.environ.get("VETGATE_TEST_INFRA") == "containers":
             stack.enter_context(_containers())

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
 import os
@@ -27,46 +26,32 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
-import uvicorn
 from vetgate_devstack.infra import free_port
+from vetgate_devstack.token_server import client_credentials_token
+from vetgate_notifier.testing import HookReceiver
 
 SERVICES = ("token", "catalogue", "provisioning", "notifier")
 
 
-class HookSink:
-    """A minimal ASGI receiver: records when each tenant's credentials arrived."""
+def arrivals(receiver: HookReceiver, path: str) -> dict[int, float]:
+    """When each tenant's credentials first reached ``path`` (perf_counter)."""
+    first: dict[int, float] = {}
+    for hook in receiver.accepted():
+        if hook.path == path:
+            first.setdefault(json.loads(hook.body)["provet_id"], hook.at)
+    return first
 
-    def __init__(self) -> None:
-        self.arrivals: dict[tuple[str, int], float] = {}
-        self.wall: dict[tuple[str, int], float] = {}
-        self.changed = asyncio.Event()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        self.arrivals.setdefault((scope["path"], json.loads(body)["provet_id"]), time.perf_counter())
-        self.wall.setdefault((scope["path"], json.loads(body)["provet_id"]), time.time())
-        self.changed.set()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
-        await send({"type": "http.response.body", "body": b""})
-
-    async def wait_for(self, path: str, count: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while sum(1 for p, _ in self.arrivals if p == path) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{path}: only {sum(1 for p, _ in self.arrivals if p == path)} of {count}")
-            self.changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=1)
+async def until_hooked(receiver: HookReceiver, path: str, count: int, timeout: float) -> dict[int, float]:
+    # Polled twice a second, not on every arrival: the bench must not compete with what it measures.
+    deadline = time.monotonic() + timeout
+    while len(seen := arrivals(receiver, path)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path}: only {len(seen)} of {count}")
+        await asyncio.sleep(0.5)
+    return seen
 
 
 def start_stack(state: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
@@ -92,14 +77,7 @@ def start_stack(state: Path) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
 
 async def support_headers(state: Path) -> dict[str, str]:
     support = json.loads((state / "dev-credentials.json").read_text())["support"]
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            support["token_url"],
-            data={"grant_type": "client_credentials"},
-            auth=(support["client_id"], support["client_secret"]),
-        )
-        response.raise_for_status()
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return {"Authorization": f"Bearer {await client_credentials_token(support)}"}
 
 
 async def live_template(http: httpx.AsyncClient, hook_url: str, tenants: list[int]) -> str:
@@ -119,38 +97,38 @@ async def live_template(http: httpx.AsyncClient, hook_url: str, tenants: list[in
 
 
 async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -> None:
-    sink = HookSink()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(sink, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    hook = f"http://127.0.0.1:{port}"
+    async with HookReceiver().running() as receiver:
+        await measure_with(receiver, urls, state, args)
+
+
+async def measure_with(receiver: HookReceiver, urls: dict[str, str], state: Path, args: argparse.Namespace) -> None:
+    hook = receiver.origin
     headers = await support_headers(state)
     async with httpx.AsyncClient(base_url=urls["catalogue"], headers=headers, timeout=60) as http:
         # Warm-up (not measured): group joins, first JWKS fetches, connection pools.
         await live_template(http, f"{hook}/warmup", [9001, 9002])
-        await sink.wait_for("/warmup", 2, 120)
+        await until_hooked(receiver, "/warmup", 2, 120)
 
         template_id = await live_template(http, f"{hook}/latency", [])
         sent: dict[int, float] = {}
-        sent_wall: dict[int, float] = {}
         tenants = range(20_001, 20_001 + args.activations)
         paced_from = time.perf_counter()
         for i, provet_id in enumerate(tenants):
             await asyncio.sleep(max(0.0, paced_from + i / args.rate - time.perf_counter()))
             sent[provet_id] = time.perf_counter()
-            sent_wall[provet_id] = time.time()
             added = await http.post(f"/v1/tenants/{provet_id}/applications", json={"template_id": template_id})
             added.raise_for_status()
-        await sink.wait_for("/latency", args.activations, 300)
-        latencies = sorted((sink.arrivals[("/latency", t)] - sent[t]) * 1000 for t in tenants)
+        hooked = await until_hooked(receiver, "/latency", args.activations, 300)
+        latencies = sorted((hooked[t] - sent[t]) * 1000 for t in tenants)
         print(
             f"activation → credentials at the hook, {args.activations} activations at {args.rate}/s: "
             f"p50 {statistics.median(latencies):.0f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1]:.0f} ms, "
             f"max {latencies[-1]:.0f} ms"
         )
-        await print_stages(urls, state, sent_wall, {t: sink.wall[("/latency", t)] for t in tenants})
+        to_wall = time.time() - time.perf_counter()
+        await print_stages(
+            urls, state, {t: sent[t] + to_wall for t in tenants}, {t: hooked[t] + to_wall for t in tenants}
+        )
 
         body = {
             "name": f"Bench go-live {uuid.uuid4().hex[:6]}",
@@ -166,15 +144,13 @@ async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -
         published = await http.post(path, json={"tenants": go_live}, timeout=300)
         published.raise_for_status()
         accepted = time.perf_counter() - started
-        await sink.wait_for("/golive", args.tenants, 600)
-        arrivals = sorted(sink.arrivals[("/golive", t)] - started for t in go_live)
+        golive = await until_hooked(receiver, "/golive", args.tenants, 600)
+        arrivals = sorted(golive[t] - started for t in go_live)
         print(
             f"go-live to {args.tenants:,} tenants: publish answered in {accepted:.1f} s; first credentials after "
             f"{arrivals[0]:.1f} s, half after {arrivals[len(arrivals) // 2]:.1f} s, all after {arrivals[-1]:.1f} s "
             f"({args.tenants / arrivals[-1]:,.0f} credential sets/s)"
         )
-    server.should_exit = True
-    await serving
 
 
 async def print_stages(urls: dict[str, str], state: Path, sent: dict[int, float], hooked: dict[int, float]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
+from vetgate_devstack.infra import InfraPorts, running_infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events.testing import Pinged, pinged_on
 from vetgate_messaging import migrations
@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="events/s offered in the latency run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
-        ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+        ports = InfraPorts.free()
         with running_infrastructure(Path(state), ports) as infra:
             asyncio.run(run(infra.kafka_bootstrap, infra.database_url, args))
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
-from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
+from vetgate_devstack.infra import InfraPorts, running_infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events import envelope_for
 from vetgate_events.common import HookDelivery
@@ -300,7 +300,7 @@ def main() -> None:
     global REPLICAS
     REPLICAS = args.replicas
     with tempfile.TemporaryDirectory() as state:
-        ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+        ports = InfraPorts.free()
         with running_infrastructure(Path(state), ports) as infra:
             asyncio.run(run(infra.kafka_bootstrap, infra.database_url, args))
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
+from vetgate_devstack.infra import InfraPorts, running_infrastructure
 from vetgate_events import IntegrationEvent, envelope_for
 from vetgate_events.catalogue import IntegrationActivated, TemplatePermissionsChanged
 from vetgate_events.provisioning import ClientProvisioned, VirtualUserChanged
@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("--log-level", default="WARNING", help="the service's log level (INFO logs every client)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as state:
-        ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+        ports = InfraPorts.free()
         with running_infrastructure(Path(state), ports) as infra:
             asyncio.run(run(infra.kafka_bootstrap, infra.database_url, args))
 

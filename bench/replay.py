@@ -21,7 +21,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from vetgate_devstack.infra import InfraPorts, free_port, running_infrastructure
+from vetgate_devstack.infra import InfraPorts, running_infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events import envelope_for
 from vetgate_events.testing import Pinged, pinged_on
@@ -140,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
-        ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+        ports = InfraPorts.free()
         with running_infrastructure(state, ports) as infra:
             first, noop = asyncio.run(noop_replay(infra.kafka_bootstrap, infra.database_url, args.events))
             print(f"first pass (handler writes a row per event): {first:,.0f} events/s")

@@ -66,7 +66,7 @@ def main() -> None:
         sys.exit("wrk is needed for this benchmark: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
-        ports = InfraPorts(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+        ports = InfraPorts.free()
         with running_infrastructure(state, ports) as infra:
             run(infra.database_url, infra.kafka_bootstrap, state, args)
 

@@ -6,37 +6,33 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
-from hook_receiver import HookReceiver, ReceivedHook, hook_receiver
 from replay_helpers import database_fingerprint, republish, wait_until_caught_up
 from stack_helpers import RunningStack
 from standardwebhooks import Webhook
+from vetgate_devstack.token_server import client_credentials_token
 from vetgate_events.topics import CATALOGUE_ACTIVATIONS, CONSUMER_GROUPS, PROVISIONING_CLIENTS, TOKEN_CREDENTIALS
 from vetgate_messaging.testing import read_topic as all_records
+from vetgate_notifier.testing import HookReceiver, Received
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "schemas" / "hookup-payload.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def hooks() -> Any:
-    with hook_receiver() as receiver:
+async def hooks() -> AsyncIterator[HookReceiver]:
+    """The integration owner's real HTTP endpoint, on loopback (each test posts to its own path)."""
+    async with HookReceiver().running() as receiver:
         yield receiver
 
 
 async def bearer(stack: RunningStack, client: dict[str, Any]) -> dict[str, str]:
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            client["token_url"],
-            data={"grant_type": "client_credentials"},
-            auth=(client["client_id"], client["client_secret"]),
-        )
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return {"Authorization": f"Bearer {await client_credentials_token(client)}"}
 
 
 async def create_template(stack: RunningStack, hooks: HookReceiver, path: str, **overrides: Any) -> dict[str, Any]:
@@ -46,7 +42,7 @@ async def create_template(stack: RunningStack, hooks: HookReceiver, path: str, *
         "owner": {"name": "Ada Lab", "email": "ada@lab.example"},
         "grant_type": "client_credentials",
         "client_type": "confidential",
-        "delivery": {"kind": "hook_url", "url": f"{hooks.url}{path}"},
+        "delivery": {"kind": "hook_url", "url": f"{hooks.origin}{path}"},
         "permissions": ["consultations", "laboratory"],
         "sandbox_tenants": [1001],
         "setup_instructions": "Paste the credentials into Lab Sync.",
@@ -56,10 +52,11 @@ async def create_template(stack: RunningStack, hooks: HookReceiver, path: str, *
             "/v1/templates", json=body, headers=await bearer(stack, stack.credentials["support"])
         )
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
-def verified_payload(hook: ReceivedHook, whsec: str) -> dict[str, Any]:
+def verified_payload(hook: Received, whsec: str) -> dict[str, Any]:
     payload: dict[str, Any] = Webhook(whsec).verify(hook.body, hook.headers)  # raises unless the signature holds
     jsonschema.validate(payload, SCHEMA)
     return payload
@@ -85,7 +82,7 @@ async def test_installing_a_template_delivers_signed_credentials_that_work_at_on
         )
         assert added.status_code == 202, added.text
 
-        [hook] = await asyncio.to_thread(hooks.wait_for, "/first")
+        [hook] = await hooks.wait_for("/first")
         payload = verified_payload(hook, template["webhook_secret"])
         assert payload["provet_id"] == 1001
         assert payload["authorization_grant_type"] == "client_credentials"
@@ -114,7 +111,7 @@ async def test_go_live_to_three_tenants_delivers_three_distinct_credential_sets_
         assert live.status_code == 200, live.text
         activations = {a["provet_id"]: a["id"] for a in live.json()["activations"]}
 
-        hooks_received = await asyncio.to_thread(hooks.wait_for, "/live", 3)
+        hooks_received = await hooks.wait_for("/live", 3)
         payloads = [verified_payload(h, template["webhook_secret"]) for h in hooks_received]
         assert sorted(p["provet_id"] for p in payloads) == [1001, 1002, 1003]
         assert len({p["client_id"] for p in payloads}) == 3 and len({p["client_secret"] for p in payloads}) == 3
@@ -142,7 +139,7 @@ async def test_replaying_the_activations_topic_creates_no_second_virtual_user_or
         await catalogue.post(
             "/v1/tenants/1003/applications", json={"template_id": template["id"]}, headers=await bearer(stack, admin)
         )
-    await asyncio.to_thread(hooks.wait_for, "/replay")
+    await hooks.wait_for("/replay")
     for group, topic in (("provisioning", CATALOGUE_ACTIVATIONS), ("token", PROVISIONING_CLIENTS)):
         await wait_until_caught_up(stack.kafka, group, topic)
     before = await _footprint(stack, hooks)

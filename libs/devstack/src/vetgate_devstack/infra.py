@@ -35,6 +35,11 @@ class InfraPorts:
     kafka_controller: int = 9093
     smtp: int = 1025
 
+    @classmethod
+    def free(cls) -> InfraPorts:
+        """Ports nothing listens on now (tests and benchmarks never touch a running dev stack)."""
+        return cls(kafka=free_port(), kafka_controller=free_port(), smtp=free_port())
+
 
 @dataclass(frozen=True)
 class Infrastructure:

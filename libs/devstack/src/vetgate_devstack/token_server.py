@@ -25,6 +25,18 @@ from vetgate_devstack.infra import Infrastructure, free_port
 from vetgate_devstack.seed import new_seed
 
 
+async def client_credentials_token(client: dict[str, Any]) -> str:
+    """An access token for a ``{"client_id", "client_secret", "token_url"}`` entry of dev-credentials.json."""
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            client["token_url"],
+            data={"grant_type": "client_credentials"},
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
 @dataclass
 class TokenServer:
     base_url: str
@@ -38,14 +50,7 @@ class TokenServer:
     async def client_token(self, client: dict[str, Any]) -> str:
         """A client_credentials access token for a seeded client (cached: tokens live 10 h)."""
         if client["client_id"] not in self._tokens:
-            async with httpx.AsyncClient() as http:
-                response = await http.post(
-                    client["token_url"],
-                    data={"grant_type": "client_credentials"},
-                    auth=(client["client_id"], client["client_secret"]),
-                )
-                response.raise_for_status()
-                self._tokens[client["client_id"]] = response.json()["access_token"]
+            self._tokens[client["client_id"]] = await client_credentials_token(client)
         return self._tokens[client["client_id"]]
 
     async def support_headers(self) -> dict[str, str]:

@@ -94,3 +94,19 @@ class HookReceiver:
 
     def accepted(self) -> list[Received]:
         return [r for r in self.received if 200 <= r.status < 300]
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:<port>``: give each test its own path under it to tell its hooks apart."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def wait_for(self, path: str, count: int = 1, timeout: float = 60) -> list[Received]:
+        """The accepted requests to ``path``, once there are ``count`` of them."""
+        deadline = time.monotonic() + timeout
+        while len(found := [r for r in self.accepted() if r.path == path]) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path}: {len(found)} of {count} hooks within {timeout:.0f}s")
+            self.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), 0.5)
+        return found

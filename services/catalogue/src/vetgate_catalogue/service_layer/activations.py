@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -185,12 +186,18 @@ class DeliveryOutcomes:
         await _move(conn, event.activation_id, after_delivery_failed, error=event.last_error)
 
 
-async def _move(conn: AsyncConnection, activation_id: uuid.UUID, rule: Any, *, error: str | None) -> None:
+async def _move(
+    conn: AsyncConnection,
+    activation_id: uuid.UUID,
+    rule: Callable[[ActivationStatus], ActivationStatus],
+    *,
+    error: str | None,
+) -> None:
     row = (await conn.execute(select(activations).where(activations.c.id == activation_id).with_for_update())).first()
     if row is None:
         log.warning("delivery outcome for an unknown activation", activation_id=str(activation_id))
         return
-    status: ActivationStatus = rule(ActivationStatus(row.status))
+    status = rule(ActivationStatus(row.status))
     await conn.execute(
         update(activations)
         .where(activations.c.id == activation_id)
