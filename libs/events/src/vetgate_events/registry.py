@@ -17,6 +17,7 @@ from vetgate_events.token import (
     ApiKeyCreated,
     ClientDisabled,
     CredentialsIssued,
+    KeyRevocationReminder,
     KeyRevoked,
     TokenRevoked,
 )
@@ -34,6 +35,7 @@ ALL_EVENTS: Final[tuple[type[IntegrationEvent], ...]] = (
     ClientDisabled,
     ApiKeyCreated,
     KeyRevoked,
+    KeyRevocationReminder,
     CredentialsDelivered,
     CredentialsDeliveryFailed,
 )

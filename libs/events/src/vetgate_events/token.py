@@ -111,3 +111,27 @@ class KeyRevoked(IntegrationEvent):
 
     def partition_key(self) -> str:
         return str(self.api_key_id)
+
+
+class KeyRevocationReminder(IntegrationEvent):
+    """A legacy API key is still active and its environment's revocation deadline is near.
+
+    One event per key and reminder point; the notifier mails each owner once per ``reminder_batch_id``
+    (the same batch id for every key of one environment, deadline and reminder point), listing their keys.
+    """
+
+    topic = topics.TOKEN_API_KEYS
+
+    api_key_id: UUID
+    provet_id: ProvetId
+    environment: Environment
+    name: str
+    integration: str | None = None
+    owner_email: str
+    reminder_batch_id: UUID = Field(description="Owners get one reminder per batch, not per key")
+    revocation_deadline: datetime
+    last_used_at: datetime | None = None
+    reminded_at: datetime
+
+    def partition_key(self) -> str:
+        return str(self.api_key_id)
