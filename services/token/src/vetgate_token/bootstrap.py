@@ -7,6 +7,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from vetgate_authz.fastapi import install_auth_errors
 from vetgate_messaging.host import ServiceHost
 from vetgate_platform.logs import get_logger
 from vetgate_platform.secrets import matches
@@ -16,11 +17,14 @@ from vetgate_token.adapters.keys import KeyRing
 from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.adapters.seed import register_seed
 from vetgate_token.config import TokenSettings
-from vetgate_token.entrypoints import authorize, discovery, oauth, userinfo
+from vetgate_token.entrypoints import api_keys_api, authorize, discovery, oauth, userinfo
 from vetgate_token.entrypoints.components import OAuthComponents
 from vetgate_token.entrypoints.pages import Sessions
 from vetgate_token.service_layer.access_tokens import Introspection
+from vetgate_token.service_layer.api_keys import ApiKeys
 from vetgate_token.service_layer.authorization_server import VetgateAuthorizationServer
+from vetgate_token.service_layer.key_retirement import KeyRetirement
+from vetgate_token.service_layer.key_usage import UsageBuffer
 from vetgate_token.service_layer.person_tokens import PersonTokens
 from vetgate_token.service_layer.registry import RegistryHandlers
 from vetgate_token.service_layer.revocation_cache import RevocationCache
@@ -41,6 +45,8 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
     server = VetgateAuthorizationServer(keys, settings.base_url, settings.access_token_ttl)
     people = PeopleStore()
     revocations = RevocationCache()
+    key_usage = UsageBuffer(host.engine, settings.api_key_usage_flush_interval)
+    retirement = KeyRetirement(host.engine, settings.api_key_check_interval)
     session_key = hmac.new(pepper, b"vetgate-token:authorize-sessions", hashlib.sha256).digest()
     components = OAuthComponents(
         engine=host.engine,
@@ -55,6 +61,8 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
         sessions=Sessions(session_key, secure=settings.base_url.startswith("https://")),
         # People's passwords are guessable, unlike client secrets: fewer tries per window.
         login_throttle=FailureThrottle(limit=5, window=300),
+        api_keys=ApiKeys(host.engine, pepper),
+        key_usage=key_usage,
     )
     host.components["oauth"] = components
     RegistryHandlers(store, pepper, settings.base_url, settings.access_token_ttl, revocations).register(host.consumer)
@@ -63,7 +71,10 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
         authorize.build_router(components),
         userinfo.build_router(components),
         discovery.build_router(components),
+        api_keys_api.build_router(components, components.api_keys, retirement, key_usage),
     ]
+    host.components["api_key_retirement"] = retirement
+    host.app_setup.append(install_auth_errors)
 
     rotate_after = timedelta(days=settings.key_rotation_days)
 
@@ -84,7 +95,7 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
             log.info("dev identities registered", clients=clients, people=persons)
 
     host.startup += [keep_keys_current, seed_dev_identities]
-    host.background.append(refresh_keys_forever)
+    host.background += [refresh_keys_forever, retirement.run, key_usage.run]
     return host
 
 

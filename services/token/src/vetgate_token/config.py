@@ -20,6 +20,12 @@ class TokenSettings(ServiceSettings):
         default="", description="base64 of 32 bytes: encrypts signing keys at rest (required outside dev)"
     )
     secret_pepper: str = Field(default="", description="base64: keys the stored client-secret digests")
+    api_key_check_interval: float = Field(
+        default=5.0, description="Seconds between checks of the API-key policy (deadline jobs, reminders)"
+    )
+    api_key_usage_flush_interval: float = Field(
+        default=2.0, description="Seconds between batched writes of API-key last-used times and counts"
+    )
     seed_file: Path | None = Field(
         default=None, description="dev-credentials.json whose identities are registered at start (dev stack)"
     )

@@ -14,6 +14,7 @@ from vetgate_token.adapters.client_store import ClientStore
 from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.domain.clients import RegisteredClient
 from vetgate_token.domain.grants import Person, person_id_for
+from vetgate_token.service_layer.api_keys import set_environment
 
 ADMIN_PERMISSIONS = ("patients-clients", "consultations", "clinical-notes", "reminder", "delete-clients")
 # The built-in "Users" group's rights (provet-reference.md): seeded people get these.
@@ -44,6 +45,8 @@ async def register_seed(
             await store.upsert(conn, client, activation_id=None)
             digest = peppered(pepper, secret_digest(entry["client_secret"]))
             await store.replace_secret(conn, client.client_id, digest, previous_valid_until=None)
+        for tenant in seed.get("tenants", []):  # the dev stack's tenants are sandboxes (the contract)
+            await set_environment(conn, int(tenant["provet_id"]), "sandbox")
         persons = await _register_people(conn, people, seed.get("tenants", []))
     return len(entries), persons
 

@@ -14,7 +14,9 @@ from vetgate_token.adapters.people_store import PeopleStore
 from vetgate_token.domain.clients import RegisteredClient
 from vetgate_token.entrypoints.pages import Sessions
 from vetgate_token.service_layer.access_tokens import Introspection
+from vetgate_token.service_layer.api_keys import ApiKeys
 from vetgate_token.service_layer.authorization_server import VetgateAuthorizationServer
+from vetgate_token.service_layer.key_usage import UsageBuffer
 from vetgate_token.service_layer.person_tokens import PersonTokens
 from vetgate_token.service_layer.throttle import FailureThrottle
 
@@ -32,6 +34,8 @@ class OAuthComponents:
     person_tokens: PersonTokens
     sessions: Sessions
     login_throttle: FailureThrottle
+    api_keys: ApiKeys
+    key_usage: UsageBuffer
 
     async def client_of_tenant(self, client_id: str | None, provet_id: int) -> RegisteredClient | None:
         """The client, if it exists at this tenant: another tenant's client is unknown here."""

@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData
 from vetgate_platform.logs import get_logger
 
+from vetgate_token.domain.api_keys import looks_like_api_key
 from vetgate_token.entrypoints.components import OAuthComponents, claimed_client_id
 from vetgate_token.service_layer.access_tokens import decode_own_token, revoke_token
+from vetgate_token.service_layer.api_keys import introspection_answer
 from vetgate_token.service_layer.person_tokens import PERSON_GRANTS
 from vetgate_token.service_layer.prepared import GrantCall
 
@@ -125,6 +127,8 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
             )
         if not form.get("token"):
             return oauth_error(400, "invalid_request", "The token parameter is required")
+        if looks_like_api_key(form["token"]):
+            return await _introspect_api_key(oauth, form["token"], provet_id)
         # No database round trip on this path: keys, revocations and clients are cached in memory.
         claims = await oauth.introspection.active_claims(oauth.keys, form["token"], provet_id)
         client = await oauth.store.get(claims["client_id"]) if claims else None
@@ -133,6 +137,15 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
         return JSONResponse({"active": True, "token_type": "Bearer", **claims}, headers=NO_STORE)
 
     return router
+
+
+async def _introspect_api_key(oauth: OAuthComponents, key: str, provet_id: int) -> Response:
+    """A legacy key (ARCHITECTURE.md): active until revoked; each introspection counts as one use."""
+    holder = await oauth.api_keys.active_holder(key, provet_id)
+    if holder is None:
+        return JSONResponse({"active": False}, headers=NO_STORE)
+    oauth.key_usage.record(holder.api_key_id)
+    return JSONResponse(introspection_answer(holder), headers=NO_STORE)
 
 
 async def _introspection_caller_ok(
