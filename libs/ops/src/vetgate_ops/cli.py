@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from vetgate_ops import audit
+from vetgate_ops.api_keys_cli import app as api_keys_app
 from vetgate_ops.cluster import Cluster
 from vetgate_ops.records import Filters, read
 from vetgate_ops.replay_plan import GroupBusy, PlanOutdated, ReplayPlan, Start, apply_plan, make_plan
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
     dlq = typer.Typer(help="Dead-letter topics: look, and drain back to the source topic after a fix.")
     dlq.command("drain")(dlq_drain)
     app.add_typer(dlq, name="dlq")
+    app.add_typer(api_keys_app, name="api-keys")
 
 
 def topics(bootstrap: Bootstrap = "127.0.0.1:9092") -> None:

@@ -39,6 +39,8 @@ def build_router(
     router = APIRouter(prefix="/v1")
     Support = Annotated[AccessToken, Depends(bearer_auth(authorizer, role="support"))]
     Staff = Annotated[AccessToken, Depends(bearer_auth(authorizer, any_role=STAFF_ROLES))]
+    # Browsing is for every user of the tenant (provet-reference.md), legacy API keys included.
+    TenantUser = Annotated[AccessToken, Depends(bearer_auth(authorizer))]
 
     @router.post("/templates", status_code=201, response_model_exclude_none=True)
     async def create_template(spec: TemplateSpec, _: Support) -> TemplateOut:
@@ -80,7 +82,7 @@ def build_router(
         return RotationOut(webhook_secret=fresh.value, previous_secret_valid_until=fresh.previous_valid_until)
 
     @router.get("/tenants/{provet_id}/catalogue")
-    async def browse(provet_id: ProvetId, _: Staff) -> CatalogueOut:
+    async def browse(provet_id: ProvetId, _: TenantUser) -> CatalogueOut:
         entries = await applications.catalogue(provet_id)
         return CatalogueOut(provet_id=provet_id, integrations=[CatalogueItem.of(e) for e in entries])
 

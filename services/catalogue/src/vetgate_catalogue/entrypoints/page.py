@@ -13,7 +13,6 @@ from vetgate_authz import AccessToken, Authorizer
 from vetgate_authz.fastapi import bearer_auth
 from vetgate_events.common import ProvetId
 
-from vetgate_catalogue.entrypoints.api import STAFF_ROLES
 from vetgate_catalogue.entrypoints.schemas import CatalogueItem
 from vetgate_catalogue.service_layer.activations import Applications
 
@@ -29,10 +28,10 @@ _HEADERS = {
 
 def build_router(applications: Applications, authorizer: Authorizer) -> APIRouter:
     router = APIRouter()
-    Staff = Annotated[AccessToken, Depends(bearer_auth(authorizer, any_role=STAFF_ROLES))]
+    TenantUser = Annotated[AccessToken, Depends(bearer_auth(authorizer))]  # as the JSON catalogue
 
     @router.get("/tenants/{provet_id}/catalogue", response_class=HTMLResponse)
-    async def catalogue_page(provet_id: ProvetId, _: Staff) -> HTMLResponse:
+    async def catalogue_page(provet_id: ProvetId, _: TenantUser) -> HTMLResponse:
         items = [CatalogueItem.of(e) for e in await applications.catalogue(provet_id)]
         html = _pages.get_template("catalogue.html").render(provet_id=provet_id, items=items)
         return HTMLResponse(html, headers=_HEADERS)
