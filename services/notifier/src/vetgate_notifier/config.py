@@ -42,7 +42,7 @@ class NotifierSettings(ServiceSettings):
     poll_interval: float = Field(default=1.0, description="Seconds between scans for due work (NOTIFY wakes sooner)")
     reveal_ttl: float = Field(default=7 * 86400.0, description="Seconds a one-time secret reveal link stays valid")
     key_notice_quiet: float = Field(
-        default=5.0, description="Seconds a revocation batch must be quiet before its owners are mailed"
+        default=5.0, description="Seconds a revocation or reminder batch must be quiet before its owners are mailed"
     )
 
     @property

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_events.common import EmailDelivery, HookDelivery
-from vetgate_events.token import CredentialsIssued
+from vetgate_events.token import CredentialsIssued, KeyRevocationReminder, KeyRevoked
 from vetgate_messaging.host import ServiceHost
 from vetgate_notifier.adapters.tables import attempts, deliveries
 from vetgate_notifier.config import NotifierSettings
@@ -75,6 +75,47 @@ def credentials(
         issued_at=datetime.now(UTC),
     )
     return event, secret
+
+
+def revoked(batch: uuid.UUID, provet_id: int, owner: str | None, integration: str = "LabLink") -> KeyRevoked:
+    return KeyRevoked(
+        api_key_id=uuid.uuid4(),
+        provet_id=provet_id,
+        environment="production",
+        integration=integration,
+        owner_email=owner,
+        revocation_batch_id=batch,
+        reason="legacy API keys retired",
+        revoked_at=datetime.now(UTC),
+    )
+
+
+# Whole minutes, so a reminder mail shows exactly this instant.
+REMINDER_DEADLINE = (datetime.now(UTC) + timedelta(days=30)).replace(second=0, microsecond=0)
+LAST_USED = datetime(2026, 11, 20, 14, 3, 27, tzinfo=UTC)
+
+
+def reminder(
+    batch: uuid.UUID,
+    provet_id: int,
+    owner: str,
+    name: str,
+    *,
+    last_used_at: datetime | None = LAST_USED,
+    deadline: datetime = REMINDER_DEADLINE,
+) -> KeyRevocationReminder:
+    return KeyRevocationReminder(
+        api_key_id=uuid.uuid4(),
+        provet_id=provet_id,
+        environment="production",
+        name=name,
+        integration="LabLink",
+        owner_email=owner,
+        reminder_batch_id=batch,
+        revocation_deadline=deadline,
+        last_used_at=last_used_at,
+        reminded_at=datetime.now(UTC),
+    )
 
 
 async def wait_for_status(engine: AsyncEngine, delivery_id: uuid.UUID, *statuses: str, timeout: float = 30) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
@@ -74,34 +75,46 @@ reveal_links = Table(
     Column("used_at", DateTime(timezone=True)),
 )
 
-# Legacy-key revocation notices: one mail per (revocation batch, owner), sent once the batch is quiet.
+# Legacy-key notices: one mail per (kind, batch, owner), sent once the batch is quiet. A revocation
+# notice lists keys that were revoked, a reminder keys that will be at the batch's deadline.
 key_notices = Table(
     "key_notices",
     metadata,
+    Column("kind", Text, nullable=False, comment="revoked | reminder"),
     Column("batch_id", UUID(as_uuid=True), nullable=False),
     Column("owner_email", Text, nullable=False),
-    Column("status", Text, nullable=False, comment="pending | sent | failed"),
+    Column("status", Text, nullable=False, comment="pending | sent | failed | expired (reminder past its deadline)"),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("mails_sent", Integer, nullable=False, server_default="0"),
     Column("claim_id", UUID(as_uuid=True)),
     Column("last_error", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    PrimaryKeyConstraint("batch_id", "owner_email"),
+    PrimaryKeyConstraint("kind", "batch_id", "owner_email"),
+    CheckConstraint("kind IN ('revoked', 'reminder')", name="key_notices_kind"),
     Index("key_notices_due", "due_at", postgresql_where=text("status = 'pending'")),
 )
 
 key_notice_items = Table(
     "key_notice_items",
     metadata,
+    Column("kind", Text, nullable=False),
     Column("batch_id", UUID(as_uuid=True), nullable=False),
     Column("owner_email", Text, nullable=False),
     Column("api_key_id", UUID(as_uuid=True), nullable=False),
     Column("provet_id", Integer, nullable=False),
     Column("environment", Text, nullable=False),
     Column("integration", Text),
-    Column("reason", Text, nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, comment="revoked only"),
+    Column("revoked_at", DateTime(timezone=True), comment="revoked only"),
+    Column("name", Text, comment="reminder only: the key's name"),
+    Column("last_used_at", DateTime(timezone=True), comment="reminder only; NULL when no use was recorded"),
+    Column("revocation_deadline", DateTime(timezone=True), comment="reminder only"),
     Column("notified_at", DateTime(timezone=True)),
-    PrimaryKeyConstraint("batch_id", "owner_email", "api_key_id"),
+    PrimaryKeyConstraint("kind", "batch_id", "owner_email", "api_key_id"),
+    CheckConstraint(
+        "(kind = 'revoked' AND reason IS NOT NULL AND revoked_at IS NOT NULL)"
+        " OR (kind = 'reminder' AND name IS NOT NULL AND revocation_deadline IS NOT NULL)",
+        name="key_notice_items_fields",
+    ),
 )
