@@ -22,8 +22,8 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(token) > MAX_TOKEN_LENGTH or len(parts) != 3:  # RFC 7515 §7.1: three parts
         raise InvalidToken("malformed token")
     try:
-        header = json.loads(_b64url(parts[0]))
-        claims = json.loads(_b64url(parts[1]))
+        header = json.loads(b64url(parts[0]))
+        claims = json.loads(b64url(parts[1]))
     except (ValueError, RecursionError) as exc:  # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
         raise InvalidToken("malformed token") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -31,7 +31,8 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
-def _b64url(segment: str) -> bytes:
+def b64url(segment: str) -> bytes:
+    """Base64url without padding (RFC 7515 §2); raises ValueError on bad input."""
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 

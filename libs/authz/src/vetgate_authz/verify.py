@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.jwk import ECKey
-from joserfc.jwt import ClaimsOption, JWTClaimsRegistry
 
-from vetgate_authz.claims import REQUIRED_CLAIMS, peek, tenant_of_issuer, to_access_token
+from vetgate_authz.claims import REQUIRED_CLAIMS, b64url, peek, tenant_of_issuer, to_access_token
 from vetgate_authz.errors import InvalidToken
 from vetgate_authz.jwks import IssuerKeys
 from vetgate_authz.model import AccessToken
@@ -19,6 +21,8 @@ from vetgate_authz.model import AccessToken
 ALGORITHMS = ["ES256"]
 """Pinned (RFC 8725 §3.1, §3.2): the token's header never picks the algorithm, so `none`, HS256 keyed with the
 public key, and RS256 are all refused."""
+
+_ES256 = ec.ECDSA(hashes.SHA256())
 
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 """RFC 9068 §4: the resource server MUST check ``typ`` is one of these (media types: case-insensitive)."""
@@ -49,11 +53,7 @@ class TokenVerifier:
         self._clock = clock
         self._cache_size = cache_size
         self._verified: dict[str, tuple[AccessToken, str, str, ECKey]] = {}  # token → (result, iss, kid, key)
-        options: dict[str, ClaimsOption] = {name: {"essential": True} for name in REQUIRED_CLAIMS}
-        # RFC 9068 §4 / RFC 7519 §4.1.3: our identifier must be in "aud" (a string or a list).
-        options["aud"] = {"essential": True, "value": audience}
-        # RFC 7519 §4.1.4-4.1.6: exp, nbf, iat with a small leeway for clock skew.
-        self._registry = JWTClaimsRegistry(now=lambda: int(self._clock()), leeway=leeway, **options)
+        self._audience = audience
 
     async def verify(self, token: str, *, provet_id: int | None) -> AccessToken:
         """The verified token; ``provet_id`` is the tenant this resource server is serving (None: any tenant)."""
@@ -74,10 +74,8 @@ class TokenVerifier:
         # The issuer picks the JWKS, so it is checked (unverified) before anything is fetched for it.
         issuer, tenant = self._trusted_issuer(unverified.get("iss"), provet_id)
         key = await self._keys.for_issuer(issuer).get_key(kid)
-        try:
-            claims = jwt.decode(token, key, algorithms=ALGORITHMS).claims
-        except JoseError as exc:
-            raise InvalidToken("invalid signature") from exc
+        _verify_es256(token, key)
+        claims = unverified  # the signature covers exactly the bytes these were parsed from
         self._validate(claims)
         # Same bytes as the peek, but what we rely on comes from the verified claims.
         if claims["iss"] != issuer or claims["provet_id"] != tenant:
@@ -96,15 +94,26 @@ class TokenVerifier:
         return iss, tenant
 
     def _validate(self, claims: dict[str, Any]) -> None:
-        try:
-            self._registry.validate(claims)
-        except MissingClaimError as exc:
-            raise InvalidToken(f"missing claim: {exc.claim}") from exc
-        except ExpiredTokenError as exc:
-            raise InvalidToken("token expired") from exc
-        except ClaimError as exc:
-            reason = "token not yet valid" if exc.claim in ("nbf", "iat") else f"invalid claim: {exc.claim}"
-            raise InvalidToken(reason) from exc
+        """RFC 9068 §4 / RFC 7519 §4.1: required claims, our audience, and the times with a small leeway.
+
+        Written out rather than through joserfc's claims registry: it is a third of a fresh token's cost."""
+        for name in REQUIRED_CLAIMS:
+            if name not in claims:
+                raise InvalidToken(f"missing claim: {name}")
+        audience = claims["aud"]  # a string or a list (RFC 7519 §4.1.3)
+        if audience != self._audience and not (isinstance(audience, list) and self._audience in audience):
+            raise InvalidToken("invalid claim: aud")
+        for name in ("iss", "sub", "jti"):
+            if not isinstance(claims[name], str):
+                raise InvalidToken(f"invalid claim: {name}")
+        now, leeway = self._clock(), self._leeway
+        expires, issued, not_before = claims["exp"], claims["iat"], claims.get("nbf", claims["iat"])
+        if not all(_is_number(t) for t in (expires, issued, not_before)):
+            raise InvalidToken("malformed claims")
+        if expires < now - leeway:
+            raise InvalidToken("token expired")
+        if not_before > now + leeway or issued > now + leeway:
+            raise InvalidToken("token not yet valid")
 
     def _remembered(self, token: str, provet_id: int | None) -> AccessToken | None:
         entry = self._verified.get(token)
@@ -128,3 +137,30 @@ class TokenVerifier:
         if len(self._verified) >= self._cache_size:
             del self._verified[next(iter(self._verified))]  # oldest first
         self._verified[token] = (access_token, issuer, kid, key)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _verify_es256(token: str, key: ECKey) -> None:
+    """RFC 7518 §3.4: ES256 over ``header.payload``, the signature being R || S (32 bytes each).
+
+    Done with OpenSSL directly rather than a second full JWS parse: the header and claims were already
+    parsed by :func:`peek`, and the ECDSA verify (~90 µs here) is then nearly all a fresh token costs.
+    """
+    signing_input, _, encoded_signature = token.rpartition(".")
+    try:
+        signature = b64url(encoded_signature)
+    except ValueError as exc:
+        raise InvalidToken("invalid signature") from exc
+    public_key = key.public_key
+    if len(signature) != 64 or not isinstance(public_key, ec.EllipticCurvePublicKey):
+        raise InvalidToken("invalid signature")
+    if not isinstance(public_key.curve, ec.SECP256R1):  # ES256 is P-256 only, whatever the JWKS says
+        raise InvalidToken("invalid signature")
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    try:
+        public_key.verify(der, signing_input.encode("ascii"), _ES256)
+    except (InvalidSignature, UnicodeEncodeError) as exc:
+        raise InvalidToken("invalid signature") from exc
