@@ -8,6 +8,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -37,12 +38,13 @@ def run_stack(state_dir: Path) -> None:
     )
     with running_infrastructure(state_dir, ports) as infra:
         console.print(f"[green]✓[/] infrastructure up in {time.monotonic() - started:.1f}s")
-        env = _service_env(infra, state_dir)
+        # Before the services start: the token service registers the identities it lists, and the
+        # resource servers introspect API keys as its support client.
+        credentials = _write_credentials(state_dir, infra)
+        env = _service_env(infra, state_dir, credentials)
         os.environ.update(env)  # migrations build the same settings the services will
         migrate_all(infra.database_url)
         services = [ServiceProcess(name, service_port(name), env, state_dir / "logs") for name in SERVICE_PORTS]
-        # Before the services start: the token service registers the identities it lists.
-        _write_credentials(state_dir, infra, services)
         for service in services:
             service.spawn()
         try:
@@ -55,29 +57,39 @@ def run_stack(state_dir: Path) -> None:
     console.print("[green]✓[/] stopped")
 
 
-def _service_env(infra: Infrastructure, state_dir: Path) -> dict[str, str]:
+def _service_env(infra: Infrastructure, state_dir: Path, credentials: dict[str, Any]) -> dict[str, str]:
+    token_base = _service_url("token")
+    support = credentials["support"]
     return dev_secrets(state_dir / "secrets.json") | {
         "VETGATE_TOKEN_SEED_FILE": str(state_dir / "dev-credentials.json"),
         "DATABASE_URL": infra.database_url,
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap,
         "VETGATE_DEV": "1",
-        "VETGATE_TOKEN_BASE_URL": f"http://127.0.0.1:{service_port('token')}",
+        "VETGATE_TOKEN_BASE_URL": token_base,
+        # Legacy API keys: introspected as the support client (the only one valid at every tenant). Its
+        # token URL from this run's base: one kept from an earlier run may name another port.
+        "VETGATE_INTROSPECTION_TOKEN_URL": f"{token_base}/{support['provet_id']}/oauth2/token/",
+        "VETGATE_INTROSPECTION_CLIENT_ID": support["client_id"],
+        "VETGATE_INTROSPECTION_CLIENT_SECRET": support["client_secret"],
         "VETGATE_SMTP_HOST": infra.smtp_host,
         "VETGATE_SMTP_PORT": str(infra.smtp_port),
     }
 
 
-def _write_credentials(state_dir: Path, infra: Infrastructure, services: list[ServiceProcess]) -> None:
-    token = next(s for s in services if s.name == "token")
-    write_credentials(
+def _service_url(name: str) -> str:
+    return f"http://127.0.0.1:{service_port(name)}"  # as ServiceProcess.url
+
+
+def _write_credentials(state_dir: Path, infra: Infrastructure) -> dict[str, Any]:
+    return write_credentials(
         state_dir / "dev-credentials.json",
-        token.url,
+        _service_url("token"),
         {
             "kafka_bootstrap": infra.kafka_bootstrap,
             "database_url": infra.database_url,
             "smtp": {"host": infra.smtp_host, "port": infra.smtp_port},
             "mailbox_dir": str(infra.mailbox_dir.resolve()),
-            "services": {s.name: s.url for s in services},
+            "services": {name: _service_url(name) for name in SERVICE_PORTS},
         },
     )
 

@@ -6,7 +6,9 @@ infrastructure, and operators point the whole platform at it with two variables.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vetgate_platform.sealing import SealingPublicKey
@@ -42,11 +44,43 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("VETGATE_NOTIFIER_PUBLIC_KEY", "notifier_public_key"),
         description="base64 X25519 public key: secrets put on the bus are sealed to the notifier with it",
     )
+    introspection_token_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VETGATE_INTROSPECTION_TOKEN_URL", "introspection_token_url"),
+        description="Token URL of the support client resource servers introspect API keys with; unset: keys refused",
+    )
+    introspection_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VETGATE_INTROSPECTION_CLIENT_ID", "introspection_client_id"),
+        description="The support client's id (with VETGATE_INTROSPECTION_TOKEN_URL and _CLIENT_SECRET)",
+    )
+    introspection_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("VETGATE_INTROSPECTION_CLIENT_SECRET", "introspection_client_secret"),
+        description="The support client's secret",
+    )
+    api_key_usage_interval: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias=AliasChoices("VETGATE_API_KEY_USAGE_INTERVAL", "api_key_usage_interval"),
+        description="Seconds between reports of API-key uses to the token service",
+    )
     dev_mode: bool = Field(
         default=False,
         validation_alias=AliasChoices("VETGATE_DEV", "dev_mode"),
         description="The embedded dev stack: allows loopback hooks and http URLs",
     )
+
+    @model_validator(mode="after")
+    def _introspection_all_or_nothing(self) -> Self:
+        values = (self.introspection_token_url, self.introspection_client_id, self.introspection_client_secret)
+        given = [bool(v if not isinstance(v, SecretStr) else v.get_secret_value()) for v in values]
+        if any(given) and not all(given):
+            raise ValueError(
+                "VETGATE_INTROSPECTION_TOKEN_URL, VETGATE_INTROSPECTION_CLIENT_ID and"
+                " VETGATE_INTROSPECTION_CLIENT_SECRET are set together, or not at all"
+            )
+        return self
 
     def sealing_public_key(self) -> SealingPublicKey:
         if not self.notifier_public_key:

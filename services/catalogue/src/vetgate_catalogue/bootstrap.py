@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).parent / "adapters" / "migrations" / "versions"
 def bootstrap(settings: CatalogueSettings | None = None) -> ServiceHost:
     settings = settings or CatalogueSettings()
     host = ServiceHost(settings, MIGRATIONS)
-    resource_server = ResourceServer.for_platform(settings.token_base_url, settings.kafka_bootstrap_servers)
+    resource_server = ResourceServer.for_settings(settings)
     templates = Templates(
         host.engine,
         settings.sealing_public_key(),
@@ -32,6 +32,6 @@ def bootstrap(settings: CatalogueSettings | None = None) -> ServiceHost:
         api.build_router(templates, applications, resource_server.authorizer, settings.max_go_live_tenants),
         page.build_router(applications, resource_server.authorizer),
     ]
-    host.background.append(resource_server.feed.run)
+    host.background += resource_server.background()
     host.app_setup += [install_auth_errors, api.install_error_handlers]
     return host

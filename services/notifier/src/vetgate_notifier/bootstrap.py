@@ -65,7 +65,7 @@ def bootstrap(settings: NotifierSettings | None = None) -> ServiceHost:
     )
     Intake(ledger, schedule, settings.key_notice_quiet).register(host.consumer)
 
-    rs = ResourceServer.for_platform(settings.token_base_url, settings.kafka_bootstrap_servers)
+    rs = ResourceServer.for_settings(settings)
     host.routers += [
         deliveries_api.build_router(host.engine, ledger, DeliveryLog(host.engine), rs.authorizer),
         reveal_pages.build_router(links),
@@ -80,6 +80,6 @@ def bootstrap(settings: NotifierSettings | None = None) -> ServiceHost:
 
     # httpx logs every request's URL at INFO; a hook URL may carry the owner's own token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    host.background += [dispatcher.run, notices.run, rs.feed.run, close_http_at_shutdown]
+    host.background += [dispatcher.run, notices.run, *rs.background(), close_http_at_shutdown]
     host.components.update(dispatcher=dispatcher, ledger=ledger, key_notices=notices, http=http)
     return host

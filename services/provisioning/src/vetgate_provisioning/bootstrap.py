@@ -22,11 +22,11 @@ def bootstrap(settings: ProvisioningSettings | None = None) -> ServiceHost:
     notifier_key = settings.sealing_public_key()  # refuses to start without it: secrets leave sealed only
     CatalogueEventHandlers(Activations(notifier_key), host.source).register(host.consumer)
 
-    rs = ResourceServer.for_platform(settings.token_base_url, settings.kafka_bootstrap_servers)
+    rs = ResourceServer.for_settings(settings)
     rotation = SecretRotation(notifier_key, settings.secret_overlap_seconds, settings.max_secret_overlap_seconds)
     components = api.ApiComponents(host.engine, rs.authorizer, host.source, rotation)
     host.components["api"] = components
     host.routers.append(api.build_router(components))
-    host.background.append(rs.feed.run)
+    host.background += rs.background()
     host.app_setup += [install_auth_errors, install_error_handlers]
     return host
