@@ -88,7 +88,9 @@ def resource_server(urls: dict[str, str], state: Path) -> tuple[Authorizer, Revo
         ClientCredentials(support["token_url"], support["client_id"], SecretStr(support["client_secret"])), http=http
     )
     revoked = RevokedApiKeys()
-    keys = IntrospectionClient(token_base=urls["token"], auth=auth, http=http, revoked=revoked, positive_ttl=3600)
+    keys = IntrospectionClient(
+        token_base=urls["token"], auth=auth, http=http, revoked=revoked, positive_ttl=600, max_entries=1_000_000
+    )
     revocations = RevocationList()
     verifier = TokenVerifier(token_bases=[urls["token"]], keys=IssuerKeys(http=http))
     credentials = json.loads((state / "dev-credentials.json").read_text())
