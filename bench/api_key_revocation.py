@@ -2,16 +2,18 @@
 
 1. Setup (not measured): N production keys (default 100,000) written straight into the token service's
    table, as a migration from the old platform would; a resource server (this process, the vetgate_authz
-   library with its KeyRevoked feed) authenticates every key once, so all of them sit in its cache.
+   library with its KeyRevoked feed) authenticates a working set of them (default 10,000, the library's
+   default cache size) so they sit in its cache, as the keys in use at a busy resource server do.
 2. Key authentication cost: p50/p99 of a cached ``Authorization: Token`` check in the library, next to a
    bearer JWT check; and of a whole catalogue request with each.
 3. The deadline: the production policy's revocation deadline is moved to now; the clock runs until the job
    has revoked every key, until every KeyRevoked is on ``token.api-keys.v1``, and until the resource
-   server refuses every one of the N keys.
+   server refuses every cached key (pushed by KeyRevoked). Then a sample of keys it had never seen is
+   checked too (each an introspection, which the token service answers from the revoked table).
 
 Prints figures; asserts nothing.
 
-    uv run python -m bench.api_key_revocation [--keys 100000]
+    uv run python -m bench.api_key_revocation [--keys 100000] [--working-set 10000] [--uncached-sample 1000]
 """
 
 from __future__ import annotations
@@ -88,9 +90,7 @@ def resource_server(urls: dict[str, str], state: Path) -> tuple[Authorizer, Revo
         ClientCredentials(support["token_url"], support["client_id"], SecretStr(support["client_secret"])), http=http
     )
     revoked = RevokedApiKeys()
-    keys = IntrospectionClient(
-        token_base=urls["token"], auth=auth, http=http, revoked=revoked, positive_ttl=600, max_entries=1_000_000
-    )
+    keys = IntrospectionClient(token_base=urls["token"], auth=auth, http=http, revoked=revoked, positive_ttl=600)
     revocations = RevocationList()
     verifier = TokenVerifier(token_bases=[urls["token"]], keys=IssuerKeys(http=http))
     credentials = json.loads((state / "dev-credentials.json").read_text())
@@ -185,24 +185,29 @@ async def all_refused(authorizer: Authorizer, keys: list[tuple[int, str]], start
     return time.perf_counter() - started
 
 
-async def job_finished(http: httpx.AsyncClient, count: int, started: float) -> float:
+async def job_finished(http: httpx.AsyncClient, started: float) -> tuple[float, float]:
+    """When the deadline's job was seen finished, and how long it ran by its own clock."""
     while True:
-        rows = (await http.get("/v1/api-keys/migration-report", params={"environment": "production"})).json()["rows"]
-        if sum(r["active_keys"] for r in rows) == 0 and sum(r["keys"] for r in rows) >= count:
-            return time.perf_counter() - started
+        jobs = (await http.get("/v1/api-keys/revocations")).json()["jobs"]
+        done = [j for j in jobs if j["trigger"] == "deadline" and j["finished"]]
+        if done:
+            ran = datetime.fromisoformat(done[0]["finished_at"]) - datetime.fromisoformat(done[0]["started_at"])
+            return time.perf_counter() - started, ran.total_seconds()
         await asyncio.sleep(0.5)
 
 
-async def measure(urls: dict[str, str], state: Path, count: int) -> None:
+async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -> None:
+    count = args.keys
     support = json.loads((state / "dev-credentials.json").read_text())["support"]
     kafka = json.loads((state / "dev-credentials.json").read_text())["kafka_bootstrap"]
     keys = await write_keys(state, count)
+    cached, uncached = keys[: args.working_set], keys[args.working_set :][: args.uncached_sample]
     authorizer, feed, introspection = resource_server(urls, state)
     feed_task = asyncio.create_task(feed.run())
     while not feed.caught_up:
         await asyncio.sleep(0.1)
-    rate = await prime(authorizer, keys)
-    print(f"{count:,} keys written and authenticated once ({rate:,.0f} key introspections/s through the library)")
+    rate = await prime(authorizer, cached)
+    print(f"{count:,} keys written; {len(cached):,} authenticated once ({rate:,.0f} introspections/s via the library)")
     await auth_cost(authorizer, keys, urls, state)
 
     headers = {"Authorization": f"Bearer {await client_credentials_token(support)}"}
@@ -213,13 +218,17 @@ async def measure(urls: dict[str, str], state: Path, count: int) -> None:
         policy = await http.put("/v1/api-key-policies/production", json={"revocation_deadline": deadline})
         policy.raise_for_status()
         job, events, refused = await asyncio.gather(
-            job_finished(http, count, started),
+            job_finished(http, started),
             count_events(kafka, starts, count, started),
-            all_refused(authorizer, keys, started),
+            all_refused(authorizer, cached, started),
         )
-    print(f"deadline reached → {count:,} keys revoked by the job:        {job:6.1f} s")
-    print(f"                  → {count:,} KeyRevoked on {TOKEN_API_KEYS}: {events:6.1f} s")
-    print(f"                  → all {count:,} refused by the resource server: {refused:6.1f} s")
+        sample_started = time.perf_counter()
+        await all_refused(authorizer, uncached, sample_started)
+        sample = time.perf_counter() - sample_started
+    print(f"deadline reached → {count:,} keys revoked by the job:            {job[0]:6.1f} s (job ran {job[1]:.1f} s)")
+    print(f"                  → {count:,} KeyRevoked on {TOKEN_API_KEYS}:     {events:6.1f} s")
+    print(f"                  → {len(cached):,} cached keys refused by the resource server: {refused:6.1f} s")
+    print(f"then {len(uncached):,} keys it had never seen, each refused after an introspection, in {sample:.1f} s")
     feed_task.cancel()
     await introspection.aclose()
 
@@ -227,12 +236,14 @@ async def measure(urls: dict[str, str], state: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keys", type=int, default=100_000)
+    parser.add_argument("--working-set", type=int, default=10_000, help="keys the resource server has cached")
+    parser.add_argument("--uncached-sample", type=int, default=1_000, help="never-seen keys checked afterwards")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vetgate-bench-") as tmp:
         state = Path(tmp)
         proc, urls = start_stack(state)
         try:
-            asyncio.run(measure(urls, state, args.keys))
+            asyncio.run(measure(urls, state, args))
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(120)

@@ -63,6 +63,7 @@ class TokenServer:
 
 @contextlib.asynccontextmanager
 async def running_token_server(infra: Infrastructure, state_dir: Path) -> AsyncIterator[TokenServer]:
+    from vetgate_messaging.testing import start_group_at_end
     from vetgate_token.bootstrap import bootstrap  # the devstack does not import services at module load
     from vetgate_token.config import TokenSettings
 
@@ -86,6 +87,9 @@ async def running_token_server(infra: Infrastructure, state_dir: Path) -> AsyncI
     )
     host = bootstrap(settings)
     await asyncio.to_thread(host.migrate)
+    # From the end: replaying every ClientProvisioned earlier tests left on the broker would re-emit their
+    # CredentialsIssued, which other tests' notifiers would then deliver.
+    await start_group_at_end(infra.kafka_bootstrap, settings.group, host.consumer.topics)
     server = uvicorn.Server(uvicorn.Config(host.create_app(), host="127.0.0.1", port=port, log_config=None))
     serving = asyncio.create_task(server.serve())
     while not server.started:

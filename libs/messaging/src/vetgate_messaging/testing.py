@@ -126,3 +126,17 @@ async def credentials_issued(
 
     record = await wait_for_record(bootstrap, TOKEN_CREDENTIALS, issued, timeout)
     return CredentialsIssued.parse_lenient(record.value or b"")
+
+
+async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Commit the topics' current end offsets for a new consumer group: it then sees only what is published
+    from now on, not everything earlier tests put on the shared broker."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()

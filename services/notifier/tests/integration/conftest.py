@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from notifier_support import Notifier, NotifierFactory, ScriptedSmtp, SettingsFactory, start_group_at_end
+from notifier_support import Notifier, NotifierFactory, ScriptedSmtp, SettingsFactory
 from vetgate_devstack.infra import Infrastructure, free_port
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_events.topics import TOKEN_API_KEYS, TOKEN_CREDENTIALS, dlq_topic
+from vetgate_messaging.testing import start_group_at_end
 from vetgate_notifier.bootstrap import bootstrap
 from vetgate_notifier.config import NotifierSettings
 from vetgate_platform.sealing import SealingKeyring

@@ -17,7 +17,6 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
 from sqlalchemy import select, text
@@ -148,22 +147,6 @@ async def wait_until_consumed(engine: AsyncEngine, ce_id: str, timeout: float = 
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"event {ce_id} was not consumed within {timeout:.0f}s")
-
-
-async def start_group_at_end(bootstrap: str, group: str, topics: list[str]) -> None:
-    """A fresh consumer group starts after everything already on the topics (earlier tests' events)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = []
-        for topic in topics:
-            await consumer._client.force_metadata_update()
-            partitions += [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        ends = await consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        await consumer.commit(dict(ends.items()))
-    finally:
-        await consumer.stop()
 
 
 def parse_mail(raw: bytes) -> EmailMessage:

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from vetgate_devstack.infra import Infrastructure
 from vetgate_devstack.kafka import ensure_topics
 from vetgate_devstack.token_server import TokenServer
 from vetgate_events.topics import dlq_topic
+from vetgate_messaging.testing import start_group_at_end
 from vetgate_platform.sealing import SealingKeyring
 from vetgate_provisioning.bootstrap import bootstrap
 from vetgate_provisioning.config import ProvisioningSettings
@@ -21,20 +21,6 @@ from vetgate_provisioning.config import ProvisioningSettings
 from .provisioning_flows import ProvisioningService
 
 BASE_URL = "http://provisioning.test"
-
-
-async def start_group_at_end(bootstrap_servers: str, group: str, topics: list[str]) -> None:
-    """Commit the topics' current end offsets for a new group: it then sees only what tests publish from
-    now on, not every activation other suites put on the shared broker."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
 
 
 @pytest.fixture(scope="module")

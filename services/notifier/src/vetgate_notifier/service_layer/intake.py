@@ -6,6 +6,7 @@ commit. A replayed CredentialsIssued finds its delivery already in the ledger an
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,8 +35,9 @@ class Intake:
 
     def register(self, consumer: EventConsumer) -> None:
         consumer.handles_batch(CredentialsIssued)(self.on_credentials_issued)
-        consumer.handles(KeyRevoked)(self.on_key_revoked)
-        consumer.handles(KeyRevocationReminder)(self.on_key_revocation_reminder)
+        # Batches: a mass revocation (or a reminder point) brings tens of thousands of these at once.
+        consumer.handles_batch(KeyRevoked)(self.on_keys_revoked)
+        consumer.handles_batch(KeyRevocationReminder)(self.on_key_revocation_reminders)
 
     async def on_credentials_issued(
         self, batch: list[tuple[CredentialsIssued, Delivery]], conn: AsyncConnection
@@ -52,57 +54,71 @@ class Intake:
             if redone:
                 log.info("failed deliveries queued again by reprocess", deliveries=len(redone))
 
-    async def on_key_revoked(self, event: KeyRevoked, conn: AsyncConnection, _: Delivery) -> None:
-        key = {"reason": event.reason, "revoked_at": event.revoked_at}
-        await self._collect(conn, "revoked", event.revocation_batch_id, event, key)
+    async def on_keys_revoked(self, batch: list[tuple[KeyRevoked, Delivery]], conn: AsyncConnection) -> None:
+        keys = [(e.revocation_batch_id, e, {"reason": e.reason, "revoked_at": e.revoked_at}) for e, _ in batch]
+        await self._collect(conn, "revoked", keys)
 
-    async def on_key_revocation_reminder(
-        self, event: KeyRevocationReminder, conn: AsyncConnection, _: Delivery
+    async def on_key_revocation_reminders(
+        self, batch: list[tuple[KeyRevocationReminder, Delivery]], conn: AsyncConnection
     ) -> None:
-        if event.revocation_deadline <= datetime.now(UTC):
-            # Read late (an outage, a replay): the key is revoked by now, or was spared; either way a
-            # reminder would be false. The owner hears of a revocation from its KeyRevoked notice.
-            return
-        key = {"name": event.name, "last_used_at": event.last_used_at, "revocation_deadline": event.revocation_deadline}
-        await self._collect(conn, "reminder", event.reminder_batch_id, event, key)
+        now = datetime.now(UTC)
+        # Read late (an outage, a replay), a reminder would be false: the key is revoked by now, or was
+        # spared. The owner hears of a revocation from its KeyRevoked notice.
+        keys = [
+            (
+                e.reminder_batch_id,
+                e,
+                {"name": e.name, "last_used_at": e.last_used_at, "revocation_deadline": e.revocation_deadline},
+            )
+            for e, _ in batch
+            if e.revocation_deadline > now
+        ]
+        await self._collect(conn, "reminder", keys)
 
     async def _collect(
         self,
         conn: AsyncConnection,
         kind: NoticeKind,
-        batch_id: UUID,
-        event: KeyRevoked | KeyRevocationReminder,
-        fields: dict[str, Any],
+        keys: Sequence[tuple[UUID, KeyRevoked | KeyRevocationReminder, Mapping[str, Any]]],
     ) -> None:
-        """Collect the key into its owner's notice of this kind and batch; the notice goes out once the
+        """Collect each key into its owner's notice of this kind and batch; a notice goes out once its
         batch has been quiet for ``notice_quiet`` seconds (one mail per batch and owner, not one per key).
         A key already collected (a redelivered or replayed event) changes nothing."""
-        owner = (event.owner_email or "").strip().lower()
-        if not owner:
-            return  # nobody to tell
+        items = [
+            {
+                "kind": kind,
+                "batch_id": batch_id,
+                "owner_email": (event.owner_email or "").strip().lower(),
+                "api_key_id": event.api_key_id,
+                "provet_id": event.provet_id,
+                "environment": event.environment,
+                "integration": event.integration,
+                **fields,
+            }
+            for batch_id, event, fields in keys
+            if (event.owner_email or "").strip()  # nobody to tell otherwise
+        ]
+        if not items:
+            return
+        item = key_notice_items.c
         added = await conn.execute(
             insert(key_notice_items)
-            .values(
-                kind=kind,
-                batch_id=batch_id,
-                owner_email=owner,
-                api_key_id=event.api_key_id,
-                provet_id=event.provet_id,
-                environment=event.environment,
-                integration=event.integration,
-                **fields,
-            )
+            .values(items)
             .on_conflict_do_nothing()
-            .returning(key_notice_items.c.api_key_id)
+            .returning(item.kind, item.batch_id, item.owner_email)
         )
-        if added.first() is None:
+        notices = sorted({(row.batch_id, row.owner_email) for row in added})
+        if not notices:
             return
         due = func.now() + text(f"interval '{float(self.notice_quiet)} seconds'")
-        notice = insert(key_notices).values(
-            kind=kind, batch_id=batch_id, owner_email=owner, status="pending", due_at=due
+        statement = insert(key_notices).values(
+            [
+                {"kind": kind, "batch_id": batch_id, "owner_email": owner, "status": "pending", "due_at": due}
+                for batch_id, owner in notices
+            ]
         )
         await conn.execute(
-            notice.on_conflict_do_update(
+            statement.on_conflict_do_update(
                 index_elements=["kind", "batch_id", "owner_email"],
                 # Each new key pushes the mail back: the batch is still running.
                 set_={"status": "pending", "due_at": due, "updated_at": func.now()},

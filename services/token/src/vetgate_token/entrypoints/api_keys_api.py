@@ -108,6 +108,10 @@ def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetiremen
         location = {"Location": f"/v1/api-keys/revocations/{job_id}"}
         return JSONResponse({**answer, "job_id": job_id, "keys": planned}, 202, location)
 
+    @router.get("/api-keys/revocations")
+    async def revocation_jobs(caller: Support) -> dict[str, Any]:
+        return {"jobs": [{**_jsonable(j), "finished": j["finished_at"] is not None} for j in await retirement.jobs()]}
+
     @router.get("/api-keys/revocations/{job_id}")
     async def revocation_job(job_id: str, caller: Support) -> dict[str, Any]:
         job = await retirement.job(job_id) if _is_uuid(job_id) else None

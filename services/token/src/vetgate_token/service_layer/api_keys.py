@@ -220,7 +220,9 @@ class ApiKeys:
 
     async def active_holder(self, key: str, provet_id: int) -> KeyHolder | None:
         """The key's holder if the key is active at this tenant (a key of another tenant is not)."""
+        # Autocommit: one statement, so no BEGIN/ROLLBACK round trips on the introspection path.
         async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (
                 await conn.execute(
                     select(api_keys.c.id, api_keys.c.provet_id, api_keys.c.created_at).where(

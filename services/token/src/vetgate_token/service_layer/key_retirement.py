@@ -106,6 +106,14 @@ class KeyRetirement:
             ).first()
             return None if row is None else dict(row._mapping)
 
+    async def jobs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest jobs, newest first."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(api_key_revocation_jobs).order_by(api_key_revocation_jobs.c.started_at.desc()).limit(limit)
+            )
+            return [dict(r._mapping) for r in rows]
+
     async def run_unfinished(self) -> int:
         """Run every job not finished yet (also those a stopped process left half done); keys revoked."""
         async with self._running:
