@@ -104,9 +104,9 @@ def run(database_url: str, bootstrap: str, state: Path, args: argparse.Namespace
             f"client_credentials: {issued['rps']:,.0f} tokens/s, p50 {issued['p50_ms']:.1f} ms, "
             f"p99 {issued['p99_ms']:.1f} ms, non-2xx {issued['errors']:.0f}"
         )
-        looked = wrk(
-            f"{base}/{tenant}/oauth2/introspect/", f"token={token}", basic, args.duration, args.connections, state
-        )
+        introspect_url = f"{base}/{tenant}/oauth2/introspect/"
+        wrk(introspect_url, f"token={token}", basic, 5, args.connections, state)  # warm-up, as above
+        looked = wrk(introspect_url, f"token={token}", basic, args.duration, args.connections, state)
         print(
             f"introspection: {looked['rps']:,.0f} /s, p50 {looked['p50_ms']:.1f} ms, "
             f"p99 {looked['p99_ms']:.1f} ms, non-2xx {looked['errors']:.0f}"

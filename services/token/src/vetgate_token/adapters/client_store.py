@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,20 +23,43 @@ class ClientStore:
     # Other replicas learn of a change within this many seconds (this one at once: writes invalidate).
     cache_ttl: float = 2.0
     _cache: dict[str, tuple[float, RegisteredClient | None]] = field(default_factory=dict)
+    _loading: dict[str, asyncio.Future[RegisteredClient | None]] = field(default_factory=dict)
+    _invalidations: int = 0
 
     async def get(self, client_id: str) -> RegisteredClient | None:
+        """The client, from the cache when fresh. Under load a hot entry is re-read shortly before it
+        expires (one read, in the background), and concurrent misses share one read: otherwise every
+        request in flight at the moment of expiry queues for the pool at once, which made the token
+        endpoint's p99 a hundred times its p50."""
+        now = time.monotonic()
         hit = self._cache.get(client_id)
-        if hit is not None and hit[0] > time.monotonic():
+        if hit is not None and hit[0] > now:
+            if hit[0] - now < self.cache_ttl * 0.25 and client_id not in self._loading:
+                self._loading[client_id] = asyncio.ensure_future(self._reload(client_id))
             return hit[1]
-        async with self.engine.connect() as conn:
-            client = await self.load(conn, client_id)
-        if len(self._cache) > 100_000:  # bound memory under a flood of made-up client ids
-            self._cache.clear()
-        self._cache[client_id] = (time.monotonic() + self.cache_ttl, client)
-        return client
+        loading = self._loading.get(client_id)
+        if loading is None:
+            loading = self._loading[client_id] = asyncio.ensure_future(self._reload(client_id))
+        return await asyncio.shield(loading)
+
+    async def _reload(self, client_id: str) -> RegisteredClient | None:
+        invalidations = self._invalidations
+        try:
+            async with self.engine.connect() as conn:
+                client = await self.load(conn, client_id)
+            if len(self._cache) > 100_000:  # bound memory under a flood of made-up client ids
+                self._cache.clear()
+            if invalidations == self._invalidations:  # else a write may have landed after our read
+                self._cache[client_id] = (time.monotonic() + self.cache_ttl, client)
+            return client
+        finally:
+            if self._loading.get(client_id) is asyncio.current_task():
+                del self._loading[client_id]
 
     def invalidate(self, client_id: str) -> None:
+        self._invalidations += 1
         self._cache.pop(client_id, None)
+        self._loading.pop(client_id, None)  # a read in flight may predate the write: the next get reads again
 
     async def load(self, conn: AsyncConnection, client_id: str) -> RegisteredClient | None:
         row = (await conn.execute(select(clients).where(clients.c.client_id == client_id))).first()

@@ -31,6 +31,8 @@ class KeyRing:
     _signing: ECKey | None = None
     _published: list[dict[str, Any]] = field(default_factory=list)
     _verification: KeySet = field(default_factory=lambda: KeySet([]))
+    verified_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Tokens whose signature verified against the current keys (introspection sees the same ones often)."""
 
     def sign(self, claims: dict[str, Any]) -> str:
         """An RFC 9068 access token (``typ: at+jwt``) signed with the current key."""
@@ -56,10 +58,13 @@ class KeyRing:
     async def load(self, conn: AsyncConnection) -> None:
         rows = (await conn.execute(select(signing_keys).order_by(signing_keys.c.created_at))).all()
         now = datetime.now(UTC)
-        self._published = [
+        published = [
             json.loads(r.public_jwk) for r in rows if r.retired_at is None or r.retired_at + self.access_token_ttl > now
         ]
-        self._verification = KeySet([ECKey.import_key(k) for k in self._published])
+        if published != self._published:
+            self._verification = KeySet([ECKey.import_key(k) for k in published])
+            self.verified_claims.clear()  # verified against keys that may be gone
+        self._published = published
         active = [r for r in rows if r.retired_at is None]
         self._signing = self._decrypt(active[-1].kid, active[-1].private_jwk_encrypted) if active else None
 

@@ -24,14 +24,27 @@ from vetgate_token.service_layer.revocation_cache import RevocationCache
 SOURCE = "/vetgate/token"
 
 
+VERIFIED_CACHE_SIZE = 10_000
+
+
 def decode_own_token(keys: KeyRing, token: str) -> dict[str, Any] | None:
-    """The claims of a well-formed access token signed by one of our published keys, else None."""
+    """The claims of a well-formed access token signed by one of our published keys, else None.
+
+    A token verified before is not verified again while the published keys are unchanged: resource servers
+    introspect the same tokens over and over, and the ECDSA check was a third of introspection's cost.
+    Expiry and revocation are the callers' checks, on every call."""
+    remembered = keys.verified_claims.get(token)
+    if remembered is not None:
+        return dict(remembered)
     try:
         decoded = jwt.decode(token, keys.verification_keys(), algorithms=[ALGORITHM])
     except (JoseError, ValueError):
         return None
     if decoded.header.get("typ") != "at+jwt":
         return None
+    if len(keys.verified_claims) >= VERIFIED_CACHE_SIZE:
+        del keys.verified_claims[next(iter(keys.verified_claims))]  # oldest first
+    keys.verified_claims[token] = dict(decoded.claims)
     return dict(decoded.claims)
 
 

@@ -26,6 +26,7 @@ class RevocationCache:
     _local: list[tuple[float, str | None, str | None, datetime | None]] = field(default_factory=list)
     _loaded_at: float = float("-inf")
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _background: asyncio.Future[None] | None = None
 
     def record(
         self, *, jti: str | None = None, client_id: str | None = None, issued_before: datetime | None = None
@@ -35,8 +36,12 @@ class RevocationCache:
         self._apply(jti, client_id, issued_before)
 
     async def is_revoked(self, engine: AsyncEngine, claims: dict[str, Any]) -> bool:
-        if time.monotonic() - self._loaded_at > self.refresh_every:
+        age = time.monotonic() - self._loaded_at
+        if age > self.refresh_every:
             await self._refresh(engine)
+        elif age > self.refresh_every * 0.75 and not self._lock.locked():
+            # Re-read ahead, in the background: under load no request waits for the refresh.
+            self._background = asyncio.ensure_future(self._refresh(engine))
         if claims.get("jti") in self._jtis:
             return True
         watermark = self._watermarks.get(claims.get("client_id", ""))
@@ -44,7 +49,7 @@ class RevocationCache:
 
     async def _refresh(self, engine: AsyncEngine) -> None:
         async with self._lock:
-            if time.monotonic() - self._loaded_at <= self.refresh_every:
+            if time.monotonic() - self._loaded_at <= self.refresh_every * 0.75:
                 return  # another request refreshed while we waited
             async with engine.connect() as conn:
                 rows = (
