@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
+import binascii
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from vetgate_authz.errors import InvalidToken
 from vetgate_authz.model import AccessToken
@@ -22,8 +23,8 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if len(token) > MAX_TOKEN_LENGTH or len(parts) != 3:  # RFC 7515 §7.1: three parts
         raise InvalidToken("malformed token")
     try:
-        header = json.loads(b64url(parts[0]))
-        claims = json.loads(b64url(parts[1]))
+        header = orjson.loads(b64url(parts[0]))  # orjson: a third of json's time; refuses NaN and deep nesting
+        claims = orjson.loads(b64url(parts[1]))
     except (ValueError, RecursionError) as exc:  # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
         raise InvalidToken("malformed token") from exc
     if not isinstance(header, dict) or not isinstance(claims, dict):
@@ -31,9 +32,14 @@ def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def b64url(segment: str) -> bytes:
-    """Base64url without padding (RFC 7515 §2); raises ValueError on bad input."""
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    """Base64url without padding (RFC 7515 §2), as ``base64.urlsafe_b64decode`` does it but without its
+    layers (this runs three times per token); raises ValueError on bad input."""
+    raw = segment.encode("ascii")  # UnicodeEncodeError is a ValueError
+    return binascii.a2b_base64(raw.translate(_URLSAFE) + b"=" * (-len(raw) % 4))
 
 
 def tenant_of_issuer(issuer: str, bases: tuple[str, ...]) -> int | None:
@@ -60,7 +66,7 @@ def to_access_token(claims: dict[str, Any]) -> AccessToken:
     except (OverflowError, OSError, ValueError) as exc:
         raise InvalidToken("malformed claims") from exc
     return AccessToken(
-        subject=claims["sub"],  # iss/sub/jti/aud types were checked by joserfc's JWTClaimsRegistry
+        subject=claims["sub"],  # iss/sub/jti/aud types were checked by TokenVerifier._validate
         client_id=client_id,
         provet_id=provet_id,
         scopes=frozenset(scope.split()),
@@ -77,6 +83,12 @@ def string_set(value: object) -> frozenset[str]:
     """A JSON list of strings (absent = empty) as a set; anything else makes the token invalid."""
     if value is None:
         return frozenset()
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    if type(value) is not list:
         raise InvalidToken("malformed claims")
-    return frozenset(value)
+    try:
+        items = frozenset(value)
+    except TypeError as exc:  # unhashable members: lists, objects
+        raise InvalidToken("malformed claims") from exc
+    if not set(map(type, items)) <= {str}:  # the fast form of all(isinstance(...)): JSON has no str subclasses
+        raise InvalidToken("malformed claims")
+    return items
