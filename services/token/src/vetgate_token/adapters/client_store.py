@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -35,7 +36,8 @@ class ClientStore:
         hit = self._cache.get(client_id)
         if hit is not None and hit[0] > now:
             if hit[0] - now < self.cache_ttl * 0.25 and client_id not in self._loading:
-                self._loading[client_id] = asyncio.ensure_future(self._reload(client_id))
+                ahead = self._loading[client_id] = asyncio.ensure_future(self._reload(client_id))
+                ahead.add_done_callback(_seen)  # nobody may await it: a failure (database away) is retried
             return hit[1]
         loading = self._loading.get(client_id)
         if loading is None:
@@ -139,3 +141,9 @@ class ClientStore:
         if values:
             await conn.execute(update(clients).where(clients.c.client_id == client_id).values(**values))
         self.invalidate(client_id)
+
+
+def _seen(task: asyncio.Future[Any]) -> None:
+    """Mark a background read's failure as seen; the next request reads again (and reports it)."""
+    if not task.cancelled():
+        task.exception()

@@ -42,6 +42,8 @@ class RevocationCache:
         elif age > self.refresh_every * 0.75 and not self._lock.locked():
             # Re-read ahead, in the background: under load no request waits for the refresh.
             self._background = asyncio.ensure_future(self._refresh(engine))
+            # Nobody awaits it: a failure (database away) is retried by the next request, which reports it.
+            self._background.add_done_callback(lambda task: task.cancelled() or task.exception())
         if claims.get("jti") in self._jtis:
             return True
         watermark = self._watermarks.get(claims.get("client_id", ""))
