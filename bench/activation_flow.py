@@ -24,8 +24,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from vetgate_devstack.infra import free_port
@@ -181,15 +183,21 @@ def main() -> None:
     parser.add_argument("--activations", type=int, default=500)
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--tenants", type=int, default=10_000)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    run_with_stack(measure, parser.parse_args())
+
+
+def run_with_stack(
+    measure: Callable[[dict[str, str], Path, argparse.Namespace], Coroutine[Any, Any, None]], args: argparse.Namespace
+) -> None:
+    """``measure(urls, state, args)`` against a stack started for it (in a temporary state directory)."""
+    with tempfile.TemporaryDirectory(prefix="vetgate-bench-") as tmp:
         state = Path(tmp)
         proc, urls = start_stack(state)
         try:
             asyncio.run(measure(urls, state, args))
         finally:
             proc.send_signal(signal.SIGINT)
-            proc.wait(90)
+            proc.wait(120)
 
 
 if __name__ == "__main__":

@@ -23,13 +23,12 @@ import asyncio
 import base64
 import json
 import secrets
-import signal
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -44,14 +43,13 @@ from vetgate_events.token import KeyRevoked
 from vetgate_events.topics import TOKEN_API_KEYS
 from vetgate_platform.secrets import peppered, secret_digest
 
-from bench.activation_flow import start_stack
+from bench.activation_flow import run_with_stack
 
 TENANT_BASE, KEYS_PER_TENANT, OWNERS = 500_000, 20, 500
 
 
-async def write_keys(state: Path, count: int) -> list[tuple[int, str]]:
+async def write_keys(state: Path, credentials: dict[str, Any], count: int) -> list[tuple[int, str]]:
     """``count`` active production keys, stored as the token service stores them; returns (tenant, key)."""
-    credentials = json.loads((state / "dev-credentials.json").read_text())
     pepper = base64.b64decode(json.loads((state / "secrets.json").read_text())["VETGATE_TOKEN_SECRET_PEPPER"])
     keys = [(TENANT_BASE + i // KEYS_PER_TENANT, "vgk_" + secrets.token_urlsafe(32)) for i in range(count)]
     now = datetime.now(UTC)
@@ -82,9 +80,11 @@ async def write_keys(state: Path, count: int) -> list[tuple[int, str]]:
     return keys
 
 
-def resource_server(urls: dict[str, str], state: Path) -> tuple[Authorizer, RevocationFeed, IntrospectionClient]:
+def resource_server(
+    urls: dict[str, str], credentials: dict[str, Any]
+) -> tuple[Authorizer, RevocationFeed, IntrospectionClient]:
     """The library as a resource server builds it, with a cache long enough to hold every key meanwhile."""
-    support = json.loads((state / "dev-credentials.json").read_text())["support"]
+    support = credentials["support"]
     http = httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=64))
     auth = ClientCredentialsAuth(
         ClientCredentials(support["token_url"], support["client_id"], SecretStr(support["client_secret"])), http=http
@@ -93,7 +93,6 @@ def resource_server(urls: dict[str, str], state: Path) -> tuple[Authorizer, Revo
     keys = IntrospectionClient(token_base=urls["token"], auth=auth, http=http, revoked=revoked, positive_ttl=600)
     revocations = RevocationList()
     verifier = TokenVerifier(token_bases=[urls["token"]], keys=IssuerKeys(http=http))
-    credentials = json.loads((state / "dev-credentials.json").read_text())
     feed = RevocationFeed(credentials["kafka_bootstrap"], revocations, api_keys=revoked)
     return Authorizer(verifier, revocations, keys), feed, keys
 
@@ -116,9 +115,7 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered) * 1e6:,.1f} µs, p99 {ordered[int(len(ordered) * 0.99)] * 1e6:,.1f} µs"
 
 
-async def auth_cost(authorizer: Authorizer, keys: list[tuple[int, str]], urls: dict[str, str], state: Path) -> None:
-    support = json.loads((state / "dev-credentials.json").read_text())["support"]
-    bearer = await client_credentials_token(support)
+async def auth_cost(authorizer: Authorizer, keys: list[tuple[int, str]], urls: dict[str, str], bearer: str) -> None:
     for label, header, tenant in (
         ("API key (cached)", f"Token {keys[0][1]}", keys[0][0]),
         ("bearer JWT", f"Bearer {bearer}", keys[0][0]),
@@ -198,19 +195,20 @@ async def job_finished(http: httpx.AsyncClient, started: float) -> tuple[float, 
 
 async def measure(urls: dict[str, str], state: Path, args: argparse.Namespace) -> None:
     count = args.keys
-    support = json.loads((state / "dev-credentials.json").read_text())["support"]
-    kafka = json.loads((state / "dev-credentials.json").read_text())["kafka_bootstrap"]
-    keys = await write_keys(state, count)
+    credentials = json.loads((state / "dev-credentials.json").read_text())
+    kafka = credentials["kafka_bootstrap"]
+    keys = await write_keys(state, credentials, count)
     cached, uncached = keys[: args.working_set], keys[args.working_set :][: args.uncached_sample]
-    authorizer, feed, introspection = resource_server(urls, state)
+    authorizer, feed, introspection = resource_server(urls, credentials)
     feed_task = asyncio.create_task(feed.run())
     while not feed.caught_up:
         await asyncio.sleep(0.1)
     rate = await prime(authorizer, cached)
     print(f"{count:,} keys written; {len(cached):,} authenticated once ({rate:,.0f} introspections/s via the library)")
-    await auth_cost(authorizer, keys, urls, state)
+    bearer = await client_credentials_token(credentials["support"])
+    await auth_cost(authorizer, keys, urls, bearer)
 
-    headers = {"Authorization": f"Bearer {await client_credentials_token(support)}"}
+    headers = {"Authorization": f"Bearer {bearer}"}
     async with httpx.AsyncClient(base_url=urls["token"], headers=headers, timeout=120) as http:
         starts = await end_offsets(kafka)
         started = time.perf_counter()
@@ -238,15 +236,7 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=100_000)
     parser.add_argument("--working-set", type=int, default=10_000, help="keys the resource server has cached")
     parser.add_argument("--uncached-sample", type=int, default=1_000, help="never-seen keys checked afterwards")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vetgate-bench-") as tmp:
-        state = Path(tmp)
-        proc, urls = start_stack(state)
-        try:
-            asyncio.run(measure(urls, state, args))
-        finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(120)
+    run_with_stack(measure, parser.parse_args())
 
 
 if __name__ == "__main__":

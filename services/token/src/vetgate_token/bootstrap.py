@@ -71,7 +71,7 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
         authorize.build_router(components),
         userinfo.build_router(components),
         discovery.build_router(components),
-        api_keys_api.build_router(components, components.api_keys, retirement, key_usage),
+        api_keys_api.build_router(components, retirement),
     ]
     host.components["api_key_retirement"] = retirement
     host.app_setup.append(install_auth_errors)

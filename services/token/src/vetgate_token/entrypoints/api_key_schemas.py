@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from vetgate_token.domain.api_keys import DEFAULT_REMINDER_DAYS, Environment
+from vetgate_token.domain.api_keys import DEFAULT_REMINDER_DAYS, Environment, RetirementPolicy
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -73,12 +73,26 @@ def key_out(record: dict[str, Any]) -> dict[str, Any]:
         "key_prefix": record["key_prefix"],
         "under_exception": record["under_exception"] is not None,
         "created_at": record["created_at"].isoformat(),
-        "last_used_at": _iso(record["last_used_at"]),
+        "last_used_at": iso(record["last_used_at"]),
         "use_count": record["use_count"],
-        "revoked_at": _iso(record["revoked_at"]),
+        "revoked_at": iso(record["revoked_at"]),
         "revocation_reason": record["revocation_reason"],
     }
 
 
-def _iso(value: datetime | None) -> str | None:
+def policy_out(policy: RetirementPolicy) -> dict[str, Any]:
+    return {
+        "environment": policy.environment,
+        "creation_cutoff": iso(policy.creation_cutoff),
+        "revocation_deadline": iso(policy.revocation_deadline),
+        "reminder_days": list(policy.reminder_days),
+    }
+
+
+def jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    """A database row as JSON: instants in ISO 8601."""
+    return {k: iso(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()

@@ -18,21 +18,23 @@ from vetgate_token.entrypoints.api_key_schemas import (
     PolicyIn,
     RevocationRequest,
     UsageReport,
+    jsonable,
     key_out,
+    policy_out,
 )
 from vetgate_token.entrypoints.callers import Caller, caller_dependency
 from vetgate_token.entrypoints.components import OAuthComponents
 from vetgate_token.service_layer import api_keys as keys_model
-from vetgate_token.service_layer.api_keys import ApiKeys, CreationDisabled
+from vetgate_token.service_layer.api_keys import CreationDisabled
 from vetgate_token.service_layer.key_retirement import KeyRetirement
-from vetgate_token.service_layer.key_usage import UsageBuffer
 from vetgate_token.service_layer.migration_report import migration_report
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetirement, usage: UsageBuffer) -> APIRouter:
+def build_router(oauth: OAuthComponents, retirement: KeyRetirement) -> APIRouter:
     router = APIRouter(prefix="/v1")
+    keys, usage = oauth.api_keys, oauth.key_usage
     Staff = Annotated[Caller, Depends(caller_dependency(oauth, support_only=False))]
     Support = Annotated[Caller, Depends(caller_dependency(oauth, support_only=True))]
 
@@ -59,11 +61,11 @@ def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetiremen
         granted = await keys.grant_exception(
             provet_id, reason=body.reason, expires_at=body.expires_at, actor=caller.client_id
         )
-        return _jsonable(granted)
+        return jsonable(granted)
 
     @router.get("/tenants/{provet_id}/api-key-exceptions")
     async def list_exceptions(provet_id: int, caller: Support) -> dict[str, Any]:
-        return {"exceptions": [_jsonable(e) for e in await keys.exceptions_of(provet_id)]}
+        return {"exceptions": [jsonable(e) for e in await keys.exceptions_of(provet_id)]}
 
     @router.get("/tenants/{provet_id}/environment")
     async def get_environment(provet_id: int, caller: Support) -> dict[str, Any]:
@@ -82,7 +84,7 @@ def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetiremen
     @router.get("/api-key-policies")
     async def list_policies(caller: Support) -> dict[str, Any]:
         async with oauth.engine.connect() as conn:
-            return {"policies": [_policy_out(await keys_model.load_policy(conn, e)) for e in ("production", "sandbox")]}
+            return {"policies": [policy_out(await keys_model.load_policy(conn, e)) for e in ("production", "sandbox")]}
 
     @router.put("/api-key-policies/{environment}")
     async def put_policy(environment: Environment, body: PolicyIn, caller: Support) -> dict[str, Any]:
@@ -93,7 +95,7 @@ def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetiremen
             await keys_model.save_policy(conn, policy, caller.client_id)
             saved = await keys_model.load_policy(conn, environment)
         retirement.wake()  # a deadline moved into the past is acted on now, not at the next check
-        return _policy_out(saved)
+        return policy_out(saved)
 
     @router.post("/api-keys/revocations")
     async def revoke_keys(body: RevocationRequest, caller: Support) -> Response:
@@ -110,21 +112,21 @@ def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetiremen
 
     @router.get("/api-keys/revocations")
     async def revocation_jobs(caller: Support) -> dict[str, Any]:
-        return {"jobs": [{**_jsonable(j), "finished": j["finished_at"] is not None} for j in await retirement.jobs()]}
+        return {"jobs": [{**jsonable(j), "finished": j["finished_at"] is not None} for j in await retirement.jobs()]}
 
     @router.get("/api-keys/revocations/{job_id}")
     async def revocation_job(job_id: str, caller: Support) -> dict[str, Any]:
         job = await retirement.job(job_id) if _is_uuid(job_id) else None
         if job is None:
             raise HTTPException(404, "no such revocation job")
-        return {**_jsonable(job), "finished": job["finished_at"] is not None}
+        return {**jsonable(job), "finished": job["finished_at"] is not None}
 
     @router.get("/api-keys/migration-report")
     async def report(
         caller: Support, environment: Environment | None = None, active_only: bool = False
     ) -> dict[str, Any]:
         rows = await migration_report(oauth.engine, environment=environment, active_only=active_only)
-        return {"generated_at": datetime.now().astimezone().isoformat(), "rows": [_jsonable(r) for r in rows]}
+        return {"generated_at": datetime.now().astimezone().isoformat(), "rows": [jsonable(r) for r in rows]}
 
     @router.post("/api-keys/usage", status_code=202)
     async def report_usage(body: UsageReport, caller: Support) -> dict[str, Any]:
@@ -133,23 +135,6 @@ def build_router(oauth: OAuthComponents, keys: ApiKeys, retirement: KeyRetiremen
         return {"accepted": len(body.uses)}
 
     return router
-
-
-def _policy_out(policy: RetirementPolicy) -> dict[str, Any]:
-    return {
-        "environment": policy.environment,
-        "creation_cutoff": _iso(policy.creation_cutoff),
-        "revocation_deadline": _iso(policy.revocation_deadline),
-        "reminder_days": list(policy.reminder_days),
-    }
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in row.items()}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _is_uuid(value: str) -> bool:
