@@ -62,9 +62,10 @@ class RevocationFeed:
             isolation_level="read_committed",
             fetch_max_wait_ms=100,
         )
-        await consumer.start()
         self.caught_up = False
         try:
+            # Started inside the try: a service stopping while this still connects must close it too.
+            await consumer.start()
             ends = await self._seek(consumer)
             key_partitions = [tp for tp in ends if tp.topic == self._api_key_topic]
             if self._api_keys is not None and not key_partitions:
