@@ -158,3 +158,17 @@ async def test_remembered_token_still_expires() -> None:
         wall.advance(60 + 31)
         with pytest.raises(InvalidToken, match="token expired"):
             await check.verify(token, provet_id=1)
+
+
+async def test_remembered_header_and_issuer_still_need_a_valid_signature_and_tenant() -> None:
+    """The verifier remembers accepted JOSE headers and trusted issuers; nothing else carries over."""
+    key = new_key()
+    async with JwksServer([key]).client() as http:
+        check = verifier(http)
+        await check.verify(sign(key, claims(1)), provet_id=1)
+        forged = sign(new_key(), claims(1), kid=key.kid)  # the very same header segment, another signer
+        assert forged.split(".")[0] == sign(key, claims(1)).split(".")[0]
+        with pytest.raises(InvalidToken, match="invalid signature"):
+            await check.verify(forged, provet_id=1)
+        with pytest.raises(InvalidToken, match="token is for another tenant"):
+            await check.verify(sign(key, claims(1)), provet_id=2)

@@ -1,8 +1,14 @@
-"""Reading a JWT's parts and mapping its claims (ADR 0006) to :class:`AccessToken`."""
+"""Reading a JWT's parts and mapping its claims (ADR 0006) to :class:`AccessToken`.
+
+This runs for every fresh token a resource server sees, next to one ECDSA verify (~88 µs here); it is
+written for speed — fewer calls, exact ``type`` checks (JSON yields no subclasses) — so that everything
+around the signature stays near a tenth of it.
+"""
 
 from __future__ import annotations
 
 import binascii
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,20 +22,26 @@ MAX_TOKEN_LENGTH = 8192
 
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id", "provet_id")
 
+_EMPTY: frozenset[str] = frozenset()
 
-def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims *before* the signature is checked: only used to choose the key, never trusted."""
+
+def split_token(token: str) -> list[str]:
+    """The three segments of a compact JWS (RFC 7515 §7.1), or InvalidToken."""
     parts = token.split(".")
-    if len(token) > MAX_TOKEN_LENGTH or len(parts) != 3:  # RFC 7515 §7.1: three parts
+    if len(token) > MAX_TOKEN_LENGTH or len(parts) != 3:
         raise InvalidToken("malformed token")
+    return parts
+
+
+def json_object(segment: str) -> dict[str, Any]:
+    """A base64url segment holding a JSON object (header or claims), or InvalidToken."""
     try:
-        header = orjson.loads(b64url(parts[0]))  # orjson: a third of json's time; refuses NaN and deep nesting
-        claims = orjson.loads(b64url(parts[1]))
+        value = orjson.loads(b64url(segment))  # orjson: a third of json's time; refuses NaN and deep nesting
     except (ValueError, RecursionError) as exc:  # binascii.Error, JSONDecodeError and UnicodeError are ValueErrors
         raise InvalidToken("malformed token") from exc
-    if not isinstance(header, dict) or not isinstance(claims, dict):
+    if type(value) is not dict:
         raise InvalidToken("malformed token")
-    return header, claims
+    return value
 
 
 _URLSAFE = bytes.maketrans(b"-_", b"+/")
@@ -37,7 +49,7 @@ _URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 def b64url(segment: str) -> bytes:
     """Base64url without padding (RFC 7515 §2), as ``base64.urlsafe_b64decode`` does it but without its
-    layers (this runs three times per token); raises ValueError on bad input."""
+    layers (this runs twice per token); raises ValueError on bad input."""
     raw = segment.encode("ascii")  # UnicodeEncodeError is a ValueError
     return binascii.a2b_base64(raw.translate(_URLSAFE) + b"=" * (-len(raw) % 4))
 
@@ -54,35 +66,65 @@ def tenant_of_issuer(issuer: str, bases: tuple[str, ...]) -> int | None:
     return None
 
 
-def to_access_token(claims: dict[str, Any]) -> AccessToken:
-    """Map verified, validated claims; a claim of the wrong type makes the token invalid."""
-    client_id, provet_id = claims["client_id"], claims["provet_id"]
+def to_access_token(claims: dict[str, Any], *, tenant: int, audience: str, now: float, leeway: float) -> AccessToken:
+    """RFC 9068 §4 / RFC 7519 §4.1 checks of verified claims — required claims, our audience, the times with
+    a small leeway, the tenant its issuer names, the types — and their mapping; any failure makes the token
+    invalid."""
+    try:
+        issuer, subject, aud, jti = claims["iss"], claims["sub"], claims["aud"], claims["jti"]
+        expires, issued, client_id, provet_id = claims["exp"], claims["iat"], claims["client_id"], claims["provet_id"]
+    except KeyError as exc:
+        raise InvalidToken(f"missing claim: {_first_missing(claims)}") from exc
+    if aud != audience and not (type(aud) is list and audience in aud):  # a string or a list (RFC 7519 §4.1.3)
+        raise InvalidToken("invalid claim: aud")
+    for name, value in (("iss", issuer), ("sub", subject), ("jti", jti)):
+        if type(value) is not str:
+            raise InvalidToken(f"invalid claim: {name}")
+    not_before = claims.get("nbf", issued)
+    if not (_is_instant(expires) and _is_instant(issued) and _is_instant(not_before)):
+        raise InvalidToken("malformed claims")
+    if expires < now - leeway:
+        raise InvalidToken("token expired")
+    if not_before > now + leeway or issued > now + leeway:
+        raise InvalidToken("token not yet valid")
+    if provet_id != tenant:  # the issuer was checked before the key was chosen; provet_id must name the same tenant
+        raise InvalidToken("issuer and provet_id disagree")
     scope = claims.get("scope", "")  # RFC 9068 §2.2.3 / RFC 8693 §4.2: space-separated
-    if not isinstance(client_id, str) or type(provet_id) is not int or not isinstance(scope, str):
+    if type(client_id) is not str or type(provet_id) is not int or type(scope) is not str:
         raise InvalidToken("malformed claims")
     try:
-        issued_at = datetime.fromtimestamp(claims["iat"], UTC)
-        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        issued_at, expires_at = datetime.fromtimestamp(issued, UTC), datetime.fromtimestamp(expires, UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise InvalidToken("malformed claims") from exc
+    # Positional: a frozen dataclass called with keywords costs twice as much, and this runs per fresh token.
     return AccessToken(
-        subject=claims["sub"],  # iss/sub/jti/aud types were checked by TokenVerifier._validate
-        client_id=client_id,
-        provet_id=provet_id,
-        scopes=frozenset(scope.split()),
-        permissions=string_set(claims.get("permissions")),
-        roles=string_set(claims.get("roles")),
-        jti=claims["jti"],
-        issued_at=issued_at,
-        expires_at=expires_at,
-        token_type="bearer",
+        subject,
+        client_id,
+        provet_id,
+        frozenset(scope.split()),  # scopes
+        string_set(claims.get("permissions")),
+        string_set(claims.get("roles")),
+        jti,
+        issued_at,
+        expires_at,
+        "bearer",
     )
+
+
+def _first_missing(claims: dict[str, Any]) -> str:
+    return next(name for name in REQUIRED_CLAIMS if name not in claims)
+
+
+def _is_instant(value: object) -> bool:
+    """An RFC 7519 NumericDate: a JSON number (not a bool), finite."""
+    kind = type(value)
+    return kind is int or (kind is float and math.isfinite(value))  # type: ignore[arg-type]
 
 
 def string_set(value: object) -> frozenset[str]:
     """A JSON list of strings (absent = empty) as a set; anything else makes the token invalid."""
-    if value is None:
-        return frozenset()
+    if value is None or value == []:
+        return _EMPTY
     if type(value) is not list:
         raise InvalidToken("malformed claims")
     try:
