@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import re
@@ -49,6 +50,41 @@ def wrk(url: str, body: str, authorization: str, duration: int, connections: int
         "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),  # type: ignore[union-attr]
         "errors": float(non_2xx.group(1)) if non_2xx else 0.0,
     }
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [pid] + [p for child in children for p in process_tree(int(child))]
+
+
+def cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU time of these processes so far (a noisy shared host skews latency, not this)."""
+    user = system = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            user, system = user + int(fields[11]), system + int(fields[12])  # utime, stime: fields 14, 15 of proc(5)
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
+
+
+def measured(server: int, url: str, body: str, authorization: str, args: argparse.Namespace, state: Path) -> str:
+    wrk(url, body, authorization, 5, args.connections, state)  # warm-up, not measured (see run)
+    workers = process_tree(server)
+    user_before, system_before = cpu_seconds(workers)
+    figures = wrk(url, body, authorization, args.duration, args.connections, state)
+    user_after, system_after = cpu_seconds(workers)
+    requests = max(figures["rps"] * args.duration, 1)
+    user, system = (user_after - user_before) / requests * 1e6, (system_after - system_before) / requests * 1e6
+    return (
+        f"{figures['rps']:,.0f} /s, p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
+        f"non-2xx {figures['errors']:.0f}, service CPU {user + system:,.0f} µs per request "
+        f"({user:,.0f} user, {system:,.0f} system)"
+    )
 
 
 def _ms(value: str) -> float:
@@ -97,20 +133,13 @@ def run(database_url: str, bootstrap: str, state: Path, args: argparse.Namespace
         basic = "Basic " + base64.b64encode(f"{admin['client_id']}:{admin['client_secret']}".encode()).decode()
         token = _first_token(admin["token_url"], basic)
         print(f"token service: {args.workers} worker(s), wrk -t2 -c{args.connections} -d{args.duration}s")
-        # Warm-up, not measured: consumer group join, first cache fills, allocator and branch warm-up.
-        wrk(admin["token_url"], "grant_type=client_credentials", basic, 5, args.connections, state)
-        issued = wrk(admin["token_url"], "grant_type=client_credentials", basic, args.duration, args.connections, state)
+        # Each figure follows a warm-up: consumer group join, first cache fills, allocator and branch warm-up.
         print(
-            f"client_credentials: {issued['rps']:,.0f} tokens/s, p50 {issued['p50_ms']:.1f} ms, "
-            f"p99 {issued['p99_ms']:.1f} ms, non-2xx {issued['errors']:.0f}"
+            "client_credentials:",
+            measured(server.pid, admin["token_url"], "grant_type=client_credentials", basic, args, state),
         )
         introspect_url = f"{base}/{tenant}/oauth2/introspect/"
-        wrk(introspect_url, f"token={token}", basic, 5, args.connections, state)  # warm-up, as above
-        looked = wrk(introspect_url, f"token={token}", basic, args.duration, args.connections, state)
-        print(
-            f"introspection: {looked['rps']:,.0f} /s, p50 {looked['p50_ms']:.1f} ms, "
-            f"p99 {looked['p99_ms']:.1f} ms, non-2xx {looked['errors']:.0f}"
-        )
+        print("introspection:", measured(server.pid, introspect_url, f"token={token}", basic, args, state))
     finally:
         server.terminate()
         server.wait(30)

@@ -18,6 +18,7 @@ from aiokafka.client import AIOKafkaClient
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 from vetgate_platform.db import create_engine
 from vetgate_platform.http import ReadinessCheck, create_service_app
 from vetgate_platform.logs import configure_logging, get_logger
@@ -39,6 +40,9 @@ class ServiceHost:
     relay: OutboxRelay = field(init=False)
     consumer: EventConsumer = field(init=False)
     routers: list[APIRouter] = field(default_factory=list)
+    hot_routes: list[BaseRoute] = field(default_factory=list)
+    """Plain Starlette routes matched before anything else, without FastAPI's dependency solving and
+    nested-router matching (ADR 0018): for endpoints that parse their own input and carry the load."""
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     """Run in order before the service accepts requests (e.g. loading signing keys)."""
@@ -106,7 +110,7 @@ class ServiceHost:
             ReadinessCheck("database", database_probe),
             ReadinessCheck("kafka", kafka_probe),
         )
-        app = create_service_app(self.settings.service_name, checks, lifespan)
+        app = create_service_app(self.settings.service_name, checks, lifespan, routes=list(self.hot_routes))
         for router in self.routers:
             app.include_router(router)
         for setup in self.app_setup:

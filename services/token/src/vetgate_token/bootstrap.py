@@ -66,8 +66,8 @@ def bootstrap(settings: TokenSettings | None = None) -> ServiceHost:
     )
     host.components["oauth"] = components
     RegistryHandlers(store, pepper, settings.base_url, settings.access_token_ttl, revocations).register(host.consumer)
+    host.hot_routes += oauth.oauth_routes(components)
     host.routers += [
-        oauth.build_router(components),
         authorize.build_router(components),
         userinfo.build_router(components),
         discovery.build_router(components),
