@@ -89,6 +89,7 @@ def _refused_tokens() -> dict[str, Any]:
         "non-canonical-issuer": (lambda k: sign(k, claims(1, iss=f"{BASE}/01/oauth2")), "untrusted issuer"),
         "issuer-tenant-mismatch": (lambda k: sign(k, claims(1, provet_id=2)), "issuer and provet_id disagree"),
         "provet-id-as-string": (lambda k: sign(k, claims(1, provet_id="1")), "issuer and provet_id disagree"),
+        "exp-beyond-any-date": (lambda k: sign(k, claims(1, exp=10**20)), "malformed claims"),
         "permissions-not-a-list": (lambda k: sign(k, claims(1, permissions="consultations")), "malformed claims"),
         "crit-b64": (lambda k: sign(k, claims(1), b64=False, crit=["b64"]), "malformed token"),
         "crit": (lambda k: sign(k, claims(1), crit=["kid"]), "unsupported header"),

@@ -17,14 +17,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import httpx
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from vetgate_authz.api_key_revocations import RevokedApiKeys, api_key_id
 from vetgate_authz.errors import AuthUnavailable, InvalidToken
-from vetgate_authz.model import AccessToken
+from vetgate_authz.model import EPOCH_RANGE, AccessToken
 from vetgate_authz.usage import UsageMeter
 
 log = logging.getLogger(__name__)
@@ -159,14 +158,11 @@ def _api_key_token(answer: IntrospectionResponse, provet_id: int) -> AccessToken
         permissions=frozenset(answer.permissions),
         roles=frozenset(answer.roles),
         jti=api_key_id(answer.jti) or answer.jti,
-        issued_at=_instant(answer.iat),
-        expires_at=_instant(answer.exp),
+        iat=_instant(answer.iat),
+        exp=_instant(answer.exp),
         token_type="api_key",
     )
 
 
-def _instant(timestamp: int | None) -> datetime | None:
-    try:
-        return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+def _instant(timestamp: int | None) -> int | None:
+    return timestamp if timestamp is not None and EPOCH_RANGE[0] <= timestamp <= EPOCH_RANGE[1] else None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 TokenType = Literal["bearer", "api_key"]
+
+EPOCH_RANGE = (datetime.min.replace(tzinfo=UTC).timestamp(), datetime.max.replace(tzinfo=UTC).timestamp())
+"""The instants a datetime can show: an ``iat``/``exp`` outside it is malformed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +17,9 @@ class AccessToken:
     """A verified access token (RFC 9068 JWT) or a legacy API key vouched for by introspection (RFC 7662).
 
     For API keys the authorization server may omit ``jti``/``iat``/``exp`` (keys live until revoked), so
-    those are ``None`` there; for bearer tokens they are always set.
+    those are ``None`` there; for bearer tokens they are always set. The instants are kept as the token
+    carries them (RFC 7519 NumericDate, seconds since the epoch) — every request compares them with the
+    clock — and offered as datetimes too.
     """
 
     subject: str
@@ -24,6 +29,14 @@ class AccessToken:
     permissions: frozenset[str]
     roles: frozenset[str]
     jti: str | None
-    issued_at: datetime | None
-    expires_at: datetime | None
+    iat: float | None
+    exp: float | None
     token_type: TokenType = "bearer"
+
+    @property
+    def issued_at(self) -> datetime | None:
+        return None if self.iat is None else datetime.fromtimestamp(self.iat, UTC)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return None if self.exp is None else datetime.fromtimestamp(self.exp, UTC)

@@ -55,9 +55,9 @@ class RevocationList:
         now = self._clock()
         if token.jti is not None and self._jtis.get(token.jti, 0.0) > now:
             return True
-        if token.issued_at is None or not self._watermarks:
+        if token.iat is None or not self._watermarks:
             return False
-        iat = token.issued_at.timestamp()
+        iat = token.iat
         for key in (
             (token.provet_id, token.client_id, None),
             (token.provet_id, None, token.subject),

@@ -121,8 +121,8 @@ class TokenVerifier:
             return None
         if provet_id is not None and access_token.provet_id != provet_id:
             raise InvalidToken("token is for another tenant")
-        assert access_token.expires_at is not None
-        if access_token.expires_at.timestamp() <= self._clock() - self._leeway:  # as RFC 7519 §4.1.4 above
+        assert access_token.exp is not None
+        if access_token.exp <= self._clock() - self._leeway:  # as RFC 7519 §4.1.4 above
             del self._verified[token]
             raise InvalidToken("token expired")
         return access_token
