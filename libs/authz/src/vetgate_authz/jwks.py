@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
@@ -103,9 +104,13 @@ def _import_keys(document: Any) -> dict[str, ECKey]:
             continue
         try:
             # Public members only: a private "d" published by mistake is not ours to import.
-            keys[kid] = ECKey.import_key({"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"], "kid": kid})
+            key = ECKey.import_key({"kty": "EC", "crv": "P-256", "x": jwk["x"], "y": jwk["y"], "kid": kid})
         except (JoseError, ValueError, KeyError, TypeError):
             continue
+        # The verifier relies on this (ES256 is P-256 only) instead of checking it per token.
+        public = key.public_key
+        if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
+            keys[kid] = key
     return keys
 
 

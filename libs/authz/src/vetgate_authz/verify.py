@@ -64,14 +64,14 @@ class TokenVerifier:
         remembered = self._remembered(token, provet_id)
         if remembered is not None:
             return remembered
-        header, payload, _ = split_token(token)
+        header, payload, signature = split_token(token)
         claims = json_object(payload)  # unverified until the signature is checked: it only chooses the key here
         kid = self._header_kids.get(header) or self._check_header(header)
         # The issuer picks the JWKS, so it is checked (unverified) before anything is fetched for it.
         issuer, tenant = self._trusted_issuer(claims.get("iss"), provet_id)
         keys = self._keys.for_issuer(issuer)
         key = keys.cached_key(kid) or await keys.get_key(kid)
-        _verify_es256(token, key)
+        _verify_es256(token[: len(header) + len(payload) + 1], signature, key)
         # The signature covers exactly the bytes the claims were parsed from: from here on they are trusted.
         access_token = to_access_token(
             claims, tenant=tenant, audience=self._audience, now=self._clock(), leeway=self._leeway
@@ -135,24 +135,21 @@ class TokenVerifier:
         self._verified[token] = (access_token, issuer, kid, key)
 
 
-def _verify_es256(token: str, key: ECKey) -> None:
+def _verify_es256(signing_input: str, encoded_signature: str, key: ECKey) -> None:
     """RFC 7518 §3.4: ES256 over ``header.payload``, the signature being R || S (32 bytes each).
 
     Done with OpenSSL directly rather than a second full JWS parse: the header and claims were already
-    parsed, and the ECDSA verify (~90 µs here) is then nearly all a fresh token costs.
+    parsed, and the ECDSA verify (~88 µs here) is then nearly all a fresh token costs. ``key`` is a P-256
+    public key: the JWKS cache imports nothing else.
     """
-    signing_input, _, encoded_signature = token.rpartition(".")
     try:
         signature = b64url(encoded_signature)
     except ValueError as exc:
         raise InvalidToken("invalid signature") from exc
-    public_key = key.public_key
-    if len(signature) != 64 or not isinstance(public_key, ec.EllipticCurvePublicKey):
-        raise InvalidToken("invalid signature")
-    if not isinstance(public_key.curve, ec.SECP256R1):  # ES256 is P-256 only, whatever the JWKS says
+    if len(signature) != 64:
         raise InvalidToken("invalid signature")
     der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
     try:
-        public_key.verify(der, signing_input.encode("ascii"), _ES256)
+        key.public_key.verify(der, signing_input.encode("ascii"), _ES256)
     except (InvalidSignature, UnicodeEncodeError) as exc:
         raise InvalidToken("invalid signature") from exc
