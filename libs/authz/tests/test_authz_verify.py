@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import time
 from typing import Any
 
@@ -173,3 +174,13 @@ async def test_remembered_header_and_issuer_still_need_a_valid_signature_and_ten
             await check.verify(forged, provet_id=1)
         with pytest.raises(InvalidToken, match="token is for another tenant"):
             await check.verify(sign(key, claims(1)), provet_id=2)
+
+
+def test_der_signature_matches_the_library_encoding() -> None:
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from vetgate_authz.verify import der_signature
+
+    edges = [bytes(64), b"\x80" * 64, b"\x00" * 31 + b"\x01" + b"\xff" * 32, b"\x00\x80" + b"\x01" * 62]
+    for raw in edges + [os.urandom(64) for _ in range(2000)]:
+        expected = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
+        assert der_signature(raw) == expected, raw.hex()
