@@ -112,3 +112,24 @@ async def test_discovery_documents_point_at_the_tenant(token_service: TokenServi
     assert oidc["jwks_uri"] == f"{BASE_URL}/54321/oauth2/jwks/"
     assert "client_credentials" in oidc["grant_types_supported"]
     assert isinstance(httpx.URL(oidc["introspection_endpoint"]), httpx.URL)
+
+
+async def test_malformed_forms_get_oauth_errors_not_500s(infra: Infrastructure, token_service: TokenService) -> None:
+    """The RFC endpoints parse their own bodies (ADR 0018): every malformed one is a 400 invalid_request."""
+    client_id, secret = await registered_client(infra, token_service)
+    http, form = token_service.http, {"Content-Type": "application/x-www-form-urlencoded", **basic(client_id, secret)}
+    bodies = {
+        "repeated": b"grant_type=client_credentials&grant_type=client_credentials",  # RFC 6749 §3.2
+        "not-utf8": b"grant_type=client_credentials&scope=\xff\xfe",
+        "too-many-fields": b"&".join(b"f%d=x" % i for i in range(101)) + b"&grant_type=client_credentials",
+    }
+    for case, body in bodies.items():
+        for path in ("/54321/oauth2/token/", "/54321/oauth2/introspect/", "/54321/oauth2/revoke_token/"):
+            response = await http.post(path, content=body, headers=form)
+            assert response.status_code == 400, (case, path, response.text)
+            assert response.json()["error"] == "invalid_request", (case, path)
+            assert response.headers["cache-control"] == "no-store"
+    blank = await http.post("/54321/oauth2/token/", content=b"grant_type=client_credentials&scope=", headers=form)
+    assert blank.status_code == 200 and blank.json()["scope"] == "restapi", "a blank scope is the default scope"
+    not_a_tenant = await http.post("/abc/oauth2/token/", data={"grant_type": "client_credentials"})
+    assert not_a_tenant.status_code == 404, "a non-numeric tenant is no route at all"
