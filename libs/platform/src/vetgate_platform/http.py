@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Response
@@ -48,13 +49,16 @@ class CorrelationMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # prometheus_client's labels() takes a lock and builds a key per call: keep each labelled child.
+        self._counters: dict[tuple[str, int], Any] = {}
+        self._latencies: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        correlation_id = headers.get("x-correlation-id") or uuid.uuid4().hex
+        correlation_id = headers.get("x-correlation-id") or secrets.token_hex(16)
         started = time.perf_counter()
         status = 500
 
@@ -71,8 +75,20 @@ class CorrelationMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                HTTP_REQUESTS.labels(self.service, scope["method"], str(status)).inc()
-                HTTP_LATENCY.labels(self.service, scope["method"]).observe(time.perf_counter() - started)
+                self._latency(scope["method"]).observe(time.perf_counter() - started)
+                self._counter(scope["method"], status).inc()
+
+    def _counter(self, method: str, status: int) -> Any:
+        counter = self._counters.get((method, status))
+        if counter is None:
+            counter = self._counters[method, status] = HTTP_REQUESTS.labels(self.service, method, str(status))
+        return counter
+
+    def _latency(self, method: str) -> Any:
+        latency = self._latencies.get(method)
+        if latency is None:
+            latency = self._latencies[method] = HTTP_LATENCY.labels(self.service, method)
+        return latency
 
 
 def create_service_app(
