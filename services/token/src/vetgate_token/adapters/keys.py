@@ -39,26 +39,25 @@ class KeyRing:
     kek: bytes
     access_token_ttl: timedelta
     _signing: ECKey | None = None
+    _signer: tuple[ec.EllipticCurvePrivateKey, bytes] | None = None  # the current key and its encoded header + "."
     _published: list[dict[str, Any]] = field(default_factory=list)
     _verification: KeySet = field(default_factory=lambda: KeySet([]))
     verified_claims: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Tokens whose signature verified against the current keys (introspection sees the same ones often)."""
 
     def sign(self, claims: dict[str, Any]) -> str:
-        """An RFC 9068 access token (``typ: at+jwt``) signed with the current key."""
-        if self._signing is None:
+        """An RFC 9068 access token (``typ: at+jwt``) signed with the current key.
+
+        RFC 7515 compact serialization signed with ES256 (RFC 7518 §3.4: R || S, 32 bytes each), written
+        out over OpenSSL rather than through joserfc's JWS layer, which cost a third as much again as the
+        signature itself on the token endpoint's hot path; joserfc still verifies what this makes
+        (introspection, the resource-server library and the tests). The encoded header is the same for
+        every token of a key, so it is made once per key."""
+        if self._signer is None:
             raise RuntimeError("no signing key loaded")
-        return self._compact_es256({"alg": ALGORITHM, "typ": "at+jwt", "kid": self._signing.kid}, claims)
-
-    def _compact_es256(self, header: dict[str, Any], claims: dict[str, Any]) -> str:
-        """RFC 7515 compact serialization signed with ES256 (RFC 7518 §3.4: R || S, 32 bytes each).
-
-        Written out over OpenSSL rather than through joserfc's JWS layer, which cost a third as much again
-        as the signature itself on the token endpoint's hot path; joserfc still verifies what this makes
-        (introspection, the resource-server library and the tests)."""
-        assert self._signing is not None
-        signing_input = _b64(orjson.dumps(header)) + b"." + _b64(orjson.dumps(claims))
-        r, s = decode_dss_signature(self._signing.private_key.sign(signing_input, _ES256))  # type: ignore[union-attr]
+        private_key, encoded_header = self._signer
+        signing_input = encoded_header + _b64(orjson.dumps(claims))
+        r, s = decode_dss_signature(private_key.sign(signing_input, _ES256))
         return (signing_input + b"." + _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))).decode("ascii")
 
     def sign_id_token(self, claims: dict[str, Any]) -> str:
@@ -87,6 +86,12 @@ class KeyRing:
         self._published = published
         active = [r for r in rows if r.retired_at is None]
         self._signing = self._decrypt(active[-1].kid, active[-1].private_jwk_encrypted) if active else None
+        self._signer = None
+        if self._signing is not None:
+            header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": self._signing.kid}
+            private_key = self._signing.private_key
+            assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+            self._signer = private_key, _b64(orjson.dumps(header)) + b"."
 
     async def ensure_current(self, conn: AsyncConnection, rotate_after: timedelta) -> bool:
         """Create a key if there is none or the current one is due; True when a key was created."""
