@@ -141,7 +141,7 @@ def run(database_url: str, bootstrap: str, state: Path, args: argparse.Namespace
         "VETGATE_DEV": "1",
         "VETGATE_TOKEN_PORT": str(port),
         "VETGATE_TOKEN_SEED_FILE": str(state / "seed.json"),
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "vetgate_devstack.cli", "serve", "token", "--workers", str(args.workers)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -23,11 +24,22 @@ _SECRET_VALUE = re.compile(
 REDACTED = "[redacted]"
 
 
+# Every credential _SECRET_VALUE matches contains one of these (it is case-sensitive): a value without
+# any of them is left alone without running the expression — most values, on every log line.
+_SECRET_VALUE_MARKERS = ("whsec_", "Bearer", "Token", "eyJ")
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    """Log keys come from a small vocabulary: each is matched against _SECRET_KEY once."""
+    return _SECRET_KEY.search(key) is not None and key not in {"event", "token_type"}
+
+
 def redact_secrets(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event_dict.items()):
-        if _SECRET_KEY.search(key) and key not in {"event", "token_type"}:
+        if _is_secret_key(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, str):
+        elif isinstance(value, str) and any(marker in value for marker in _SECRET_VALUE_MARKERS):
             event_dict[key] = _SECRET_VALUE.sub(REDACTED, value)
     return event_dict
 
