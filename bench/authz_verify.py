@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import statistics
 import time
@@ -27,11 +26,12 @@ from collections.abc import Awaitable, Callable
 import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from vetgate_authz import IssuerKeys, TokenVerifier
+from vetgate_authz.claims import b64url
+from vetgate_authz.verify import der_signature
 
 BASE = "http://auth.bench"
 
@@ -91,8 +91,7 @@ _ES256 = ec.ECDSA(hashes.SHA256())
 
 def _ecdsa_parts(token: str) -> tuple[bytes, bytes]:
     message, _, encoded = token.rpartition(".")
-    raw = base64.urlsafe_b64decode(encoded + "==")
-    return encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")), message.encode()
+    return der_signature(b64url(encoded)), message.encode()
 
 
 async def main(count: int, rounds: int) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from vetgate_authz.errors import InvalidToken
-from vetgate_authz.model import EPOCH_RANGE, AccessToken
+from vetgate_authz.model import AccessToken, is_instant
 
 MAX_TOKEN_LENGTH = 8192
 """Our tokens are well under 2 KiB; anything much larger is refused before any decoding."""
@@ -78,7 +78,7 @@ def to_access_token(claims: dict[str, Any], *, tenant: int, audience: str, now: 
     if not (type(issuer) is str and type(subject) is str and type(jti) is str):
         raise InvalidToken(f"invalid claim: {_first_not_text(claims)}")
     not_before = claims.get("nbf", issued)
-    if not (_is_instant(expires) and _is_instant(issued) and _is_instant(not_before)):
+    if not (is_instant(expires) and is_instant(issued) and is_instant(not_before)):
         raise InvalidToken("malformed claims")
     if expires < now - leeway:
         raise InvalidToken("token expired")
@@ -110,12 +110,6 @@ def _first_missing(claims: dict[str, Any]) -> str:
 
 def _first_not_text(claims: dict[str, Any]) -> str:
     return next(name for name in ("iss", "sub", "jti") if type(claims[name]) is not str)
-
-
-def _is_instant(value: object) -> bool:
-    """An RFC 7519 NumericDate (a JSON number, not a bool) that a datetime can show: from 1970 to 9999."""
-    kind = type(value)
-    return (kind is int or kind is float) and EPOCH_RANGE[0] <= value <= EPOCH_RANGE[1]  # type: ignore[operator]
 
 
 def string_set(value: object) -> frozenset[str]:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from vetgate_authz.api_key_revocations import RevokedApiKeys, api_key_id
 from vetgate_authz.errors import AuthUnavailable, InvalidToken
-from vetgate_authz.model import EPOCH_RANGE, AccessToken
+from vetgate_authz.model import AccessToken, is_instant
 from vetgate_authz.usage import UsageMeter
 
 log = logging.getLogger(__name__)
@@ -165,4 +165,4 @@ def _api_key_token(answer: IntrospectionResponse, provet_id: int) -> AccessToken
 
 
 def _instant(timestamp: int | None) -> int | None:
-    return timestamp if timestamp is not None and EPOCH_RANGE[0] <= timestamp <= EPOCH_RANGE[1] else None
+    return timestamp if is_instant(timestamp) else None

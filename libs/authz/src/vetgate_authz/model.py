@@ -7,8 +7,14 @@ from typing import Literal, NamedTuple
 
 TokenType = Literal["bearer", "api_key"]
 
-EPOCH_RANGE = (datetime(1970, 1, 1, tzinfo=UTC).timestamp(), datetime(9999, 12, 31, tzinfo=UTC).timestamp())
+_EPOCH_RANGE = (datetime(1970, 1, 1, tzinfo=UTC).timestamp(), datetime(9999, 12, 31, tzinfo=UTC).timestamp())
 """The instants a datetime can show: an ``iat``/``exp`` outside it is malformed."""
+
+
+def is_instant(value: object) -> bool:
+    """An RFC 7519 NumericDate (a JSON number, not a bool) that a datetime can show: from 1970 to 9999."""
+    kind = type(value)
+    return (kind is int or kind is float) and _EPOCH_RANGE[0] <= value <= _EPOCH_RANGE[1]  # type: ignore[operator]
 
 
 class AccessToken(NamedTuple):

@@ -91,20 +91,18 @@ class TokenVerifier:
         kid = header.get("kid")
         if type(kid) is not str or not kid:
             raise InvalidToken("missing key id")
-        if len(self._header_kids) >= _MAX_REMEMBERED_HEADERS:
-            self._header_kids.clear()
-        self._header_kids[segment] = kid
+        _keep(self._header_kids, segment, kid, _MAX_REMEMBERED_HEADERS)
         return kid
 
     def _trusted_issuer(self, iss: Any, provet_id: int | None) -> tuple[str, int]:
-        tenant = self._issuer_tenants.get(iss) if type(iss) is str else None
+        if type(iss) is not str:
+            raise InvalidToken("untrusted issuer")
+        tenant = self._issuer_tenants.get(iss)
         if tenant is None:
-            tenant = tenant_of_issuer(iss, self._bases) if type(iss) is str else None
+            tenant = tenant_of_issuer(iss, self._bases)
             if tenant is None:
                 raise InvalidToken("untrusted issuer")
-            if len(self._issuer_tenants) >= _MAX_REMEMBERED_ISSUERS:
-                self._issuer_tenants.clear()
-            self._issuer_tenants[iss] = tenant
+            _keep(self._issuer_tenants, iss, tenant, _MAX_REMEMBERED_ISSUERS)
         if provet_id is not None and tenant != provet_id:
             # Tenant isolation (ADR 0006): a token of tenant A is never accepted at tenant B.
             raise InvalidToken("token is for another tenant")
@@ -127,11 +125,15 @@ class TokenVerifier:
         return access_token
 
     def _remember(self, token: str, access_token: AccessToken, issuer: str, kid: str, key: ECKey) -> None:
-        if self._cache_size <= 0:
-            return
-        if len(self._verified) >= self._cache_size:
-            del self._verified[next(iter(self._verified))]  # oldest first
-        self._verified[token] = (access_token, issuer, kid, key)
+        if self._cache_size > 0:
+            _keep(self._verified, token, (access_token, issuer, kid, key), self._cache_size)
+
+
+def _keep(memo: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    """Remember ``value`` under ``key`` in a memo of at most ``limit`` entries, dropping the oldest first."""
+    if len(memo) >= limit:
+        del memo[next(iter(memo))]
+    memo[key] = value
 
 
 def _verify_es256(signing_input: str, encoded_signature: str, key: ECKey) -> None:

@@ -50,8 +50,7 @@ class CorrelationMiddleware:
         self.app = app
         self.service = service
         # prometheus_client's labels() takes a lock and builds a key per call: keep each labelled child.
-        self._counters: dict[tuple[str, int], Any] = {}
-        self._latencies: dict[str, Any] = {}
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,20 +74,14 @@ class CorrelationMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                self._latency(scope["method"]).observe(time.perf_counter() - started)
-                self._counter(scope["method"], status).inc()
+                self._labelled(HTTP_LATENCY, scope["method"]).observe(time.perf_counter() - started)
+                self._labelled(HTTP_REQUESTS, scope["method"], str(status)).inc()
 
-    def _counter(self, method: str, status: int) -> Any:
-        counter = self._counters.get((method, status))
-        if counter is None:
-            counter = self._counters[method, status] = HTTP_REQUESTS.labels(self.service, method, str(status))
-        return counter
-
-    def _latency(self, method: str) -> Any:
-        latency = self._latencies.get(method)
-        if latency is None:
-            latency = self._latencies[method] = HTTP_LATENCY.labels(self.service, method)
-        return latency
+    def _labelled(self, metric: Any, *labels: str) -> Any:
+        child = self._children.get((metric, labels))
+        if child is None:
+            child = self._children[metric, labels] = metric.labels(self.service, *labels)
+        return child
 
 
 def create_service_app(

@@ -7,7 +7,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 import starlette.responses
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -42,21 +41,19 @@ async def read_form(request: Request) -> dict[str, str] | JSONResponse:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return oauth_error(400, "invalid_request", "Send the parameters as a form (x-www-form-urlencoded)")
+    items: list[tuple[str, Any]]
     try:
         if content_type == "application/x-www-form-urlencoded":
             # The standard library's parser: Starlette's (python-multipart) costs several times as much,
             # and the token endpoint's every request has a body like this.
             items = parse_qsl((await request.body()).decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
         else:
-            form: FormData = await request.form(max_fields=MAX_FIELDS)
-            items = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-            if len(items) != len(form.multi_items()):
-                return oauth_error(400, "invalid_request", "A parameter is repeated or is not text")
+            items = (await request.form(max_fields=MAX_FIELDS)).multi_items()
     except Exception:  # a malformed body is the client's mistake, not a 500
         return oauth_error(400, "invalid_request", "The request body is not a valid form")
     values = dict(items)
-    # RFC 6749 §3.2: parameters must not be included more than once.
-    if len(values) != len(items):
+    # RFC 6749 §3.2: parameters must not be included more than once; and a file is no parameter.
+    if len(values) != len(items) or not all(isinstance(v, str) for v in values.values()):
         return oauth_error(400, "invalid_request", "A parameter is repeated or is not text")
     return values
 

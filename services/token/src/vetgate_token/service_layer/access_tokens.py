@@ -44,8 +44,8 @@ def decode_own_token(keys: KeyRing, token: str) -> dict[str, Any] | None:
         return None
     if len(keys.verified_claims) >= VERIFIED_CACHE_SIZE:
         del keys.verified_claims[next(iter(keys.verified_claims))]  # oldest first
-    keys.verified_claims[token] = dict(decoded.claims)
-    return dict(decoded.claims)
+    keys.verified_claims[token] = claims = dict(decoded.claims)
+    return dict(claims)  # a copy: callers must not change what the next introspection sees
 
 
 @dataclass(frozen=True)
