@@ -14,7 +14,7 @@ import pytest
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 from stack_helpers import BROWSER_ARGS, RunningStack
 from vetgate_devstack.infra import free_port
 from vetgate_messaging.testing import client_provisioned, credentials_issued, publish
@@ -144,13 +144,19 @@ async def test_authorization_code_with_pkce_in_a_real_browser(stack: RunningStac
             assert (
                 login is not None and "frame-ancestors 'none'" in (await login.all_headers())["content-security-policy"]
             )
-            await page.keyboard.type(person["username"])  # the username field has focus
+            # Chromium applies autofocus at its next rendering step, which can come after the load event:
+            # typing before then loses keystrokes, so wait for the focus the page promises.
+            await expect(page.locator("#username")).to_be_focused(timeout=30_000)
+            await page.keyboard.type(person["username"])
             await page.keyboard.press("Tab")
             await page.keyboard.type(person["password"])
             await page.keyboard.press("Enter")
-            await page.wait_for_selector("text=Approve")
+            try:
+                await expect(page.get_by_role("button", name="Approve")).to_be_focused(timeout=30_000)
+            except AssertionError as exc:  # say what the browser shows instead (a login error, a 429, ...)
+                raise AssertionError(f"no consent page after login: {await page.inner_text('body')!r}") from exc
             async with page.expect_navigation(url=lambda u: u.startswith(callback)):
-                await page.keyboard.press("Enter")  # Approve has focus
+                await page.keyboard.press("Enter")
             redirected = page.url
         finally:
             await browser.close()
