@@ -113,7 +113,7 @@ def main() -> None:
 def host_speed() -> str:
     """How fast this (shared, virtual) host is right now: one ECDSA P-256 verify, best of five 0.2 s runs.
 
-    The same code's figures move with it by tens of percent through the day; 84-88 µs is a quiet host."""
+    The same code's figures move with it by tens of percent: machines of this kind have taken 65-120 µs."""
     key = ec.generate_private_key(ec.SECP256R1())
     message = b"x" * 480
     signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
@@ -125,7 +125,7 @@ def host_speed() -> str:
             public.verify(signature, message, ec.ECDSA(hashes.SHA256()))
             count += 1
         best = min(best, (time.perf_counter() - started) / count)
-    return f"host speed: one P-256 verify takes {best * 1e6:.0f} µs (84-88 µs on a quiet host)"
+    return f"host speed: one P-256 verify takes {best * 1e6:.0f} µs (65-120 µs seen on this kind of machine)"
 
 
 def run(database_url: str, bootstrap: str, state: Path, args: argparse.Namespace) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 from prometheus_client import REGISTRY
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from vetgate_platform.http import ReadinessCheck, create_service_app
 
 
@@ -50,3 +55,37 @@ async def test_correlation_id_is_echoed_or_minted_and_requests_are_counted() -> 
     )
     assert after == before + 3  # healthz, readyz and metrics itself
     assert "vetgate_http_request_seconds_bucket" in metrics.text
+
+
+async def test_bodies_over_the_limit_are_refused_whether_declared_or_chunked() -> None:
+    app = create_service_app("limittest", [], max_request_bytes=1000)
+
+    @app.post("/json")
+    async def json_route(payload: dict[str, str]) -> dict[str, int]:
+        return {"fields": len(payload)}
+
+    async def form_route(request: Request) -> Response:
+        return Response(str(len(await request.body())))
+
+    app.router.routes.append(Route("/raw", form_route, methods=["POST"]))
+
+    async def chunked(size: int) -> AsyncIterator[bytes]:
+        for _ in range(size // 100):
+            yield b"x" * 100
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as http:
+        small = await http.post("/json", json={"a": "b"})
+        refused = {
+            "declared json": await http.post("/json", content=b"x" * 1001),
+            "declared raw": await http.post("/raw", content=b"x" * 1001),
+            "chunked json": await http.post("/json", content=chunked(2000)),
+            "chunked raw": await http.post("/raw", content=chunked(2000)),
+        }
+        at_limit = await http.post("/raw", content=chunked(1000))
+    assert small.status_code == 200 and at_limit.text == "1000"
+    for case, response in refused.items():
+        assert response.status_code == 413, (case, response.text)
+        assert response.json() == {
+            "error": "invalid_request",
+            "error_description": "The request body exceeds 1000 bytes",
+        }, case

@@ -16,7 +16,7 @@ from vetgate_devstack.infra import InfraPorts, Infrastructure, running_infrastru
 from vetgate_devstack.seed import dev_secrets, write_credentials
 from vetgate_devstack.services import SERVICE_PORTS, ServiceProcess, wait_ready
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # paths are copied from here: never break them
 
 
 def service_port(name: str) -> int:

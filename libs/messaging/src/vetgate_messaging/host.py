@@ -110,7 +110,13 @@ class ServiceHost:
             ReadinessCheck("database", database_probe),
             ReadinessCheck("kafka", kafka_probe),
         )
-        app = create_service_app(self.settings.service_name, checks, lifespan, routes=list(self.hot_routes))
+        app = create_service_app(
+            self.settings.service_name,
+            checks,
+            lifespan,
+            max_request_bytes=self.settings.max_request_bytes,
+            routes=list(self.hot_routes),
+        )
         for router in self.routers:
             app.include_router(router)
         for setup in self.app_setup:

@@ -1,4 +1,4 @@
-"""The FastAPI shell every service shares: /healthz, /readyz, /metrics and request logging."""
+"""The FastAPI shell every service shares: /healthz, /readyz, /metrics, request logging and a body limit."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vetgate_platform.logs import get_logger
@@ -23,6 +25,8 @@ log = get_logger(__name__)
 
 HTTP_REQUESTS = Counter("vetgate_http_requests_total", "HTTP requests", ["service", "method", "status"])
 HTTP_LATENCY = Histogram("vetgate_http_request_seconds", "HTTP request latency", ["service", "method"])
+MAX_REQUEST_BYTES = 1 << 20
+"""No request of ours needs more than a few kilobytes; without a limit one client could fill the memory."""
 
 
 @dataclass(frozen=True)
@@ -84,15 +88,76 @@ class CorrelationMiddleware:
         return child
 
 
+class RequestTooLarge(HTTPException):
+    """A body sent without a declared length grew past the limit while the app was reading it.
+
+    An HTTPException because FastAPI re-raises those from body parsing (any other exception becomes its
+    generic 400), so the app's handler for this class answers, in the same shape as an up-front refusal."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body exceeds {limit} bytes")
+        self.limit = limit
+
+
+def too_large(limit: int) -> JSONResponse:
+    """413 in the shape of our refusals (RFC 6749 §5.2's, which the OAuth endpoints must use anyway).
+
+    ``Connection: close``: the unread rest of the body is not worth receiving just to keep the connection."""
+    description = RequestTooLarge(limit).detail
+    return JSONResponse({"error": "invalid_request", "error_description": description}, 413, {"Connection": "close"})
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``limit`` bytes: at once when Content-Length says so, else as they arrive.
+
+    A declared length is enforced by the server itself (it never delivers more), so those requests, all
+    but chunked ones, pass through with no wrapper around ``receive``."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
+        if declared.isdigit():  # servers refuse malformed ones; any other is counted below like chunks
+            if int(declared) > self.limit:
+                await too_large(self.limit)(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise RequestTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _request_too_large(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestTooLarge)
+    return too_large(exc.limit)
+
+
 def create_service_app(
     service: str,
     checks: Sequence[ReadinessCheck],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
     **fastapi_kwargs: object,
 ) -> FastAPI:
     app = FastAPI(title=f"Vetgate {service}", lifespan=lifespan, **fastapi_kwargs)  # type: ignore[arg-type]
 
+    app.add_middleware(BodyLimitMiddleware, limit=max_request_bytes)
     app.add_middleware(CorrelationMiddleware, service=service)
+    app.add_exception_handler(RequestTooLarge, _request_too_large)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -65,6 +65,12 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("VETGATE_API_KEY_USAGE_INTERVAL", "api_key_usage_interval"),
         description="Seconds between reports of API-key uses to the token service",
     )
+    max_request_bytes: int = Field(
+        default=1 << 20,
+        gt=0,
+        validation_alias=AliasChoices("VETGATE_MAX_REQUEST_BYTES", "max_request_bytes"),
+        description="Request bodies over this are refused with 413 before they are read",
+    )
     dev_mode: bool = Field(
         default=False,
         validation_alias=AliasChoices("VETGATE_DEV", "dev_mode"),

@@ -80,7 +80,23 @@ async def test_refusals_are_rfc_shaped(infra: Infrastructure, token_service: Tok
     )
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
 
-    for response in (wrong, elsewhere, grant, as_json):
+    missing = await http.post("/54321/oauth2/token/", data={"scope": "restapi"}, headers=basic(client_id, secret))
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request", "grant_type is required"
+
+    # RFC 6749 §5.2: "utilizes more than one mechanism for authenticating the client" is invalid_request,
+    # and so is naming two clients; a client_id that repeats the Basic one is fine.
+    both = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    two_clients = {"grant_type": "client_credentials", "client_id": "someone-else"}
+    same = {"grant_type": "client_credentials", "client_id": client_id}
+    refused = []
+    for path in ("/54321/oauth2/token/", "/54321/oauth2/introspect/", "/54321/oauth2/revoke_token/"):
+        for form in (both, two_clients):
+            refused.append(await http.post(path, data={**form, "token": "t"}, headers=basic(client_id, secret)))
+    assert [(r.status_code, r.json()["error"]) for r in refused] == [(400, "invalid_request")] * 6
+    repeated_id = await http.post("/54321/oauth2/token/", data=same, headers=basic(client_id, secret))
+    assert repeated_id.status_code == 200
+
+    for response in (wrong, elsewhere, grant, as_json, missing, *refused):
         assert secret not in response.text
 
 
@@ -129,6 +145,9 @@ async def test_malformed_forms_get_oauth_errors_not_500s(infra: Infrastructure, 
             assert response.status_code == 400, (case, path, response.text)
             assert response.json()["error"] == "invalid_request", (case, path)
             assert response.headers["cache-control"] == "no-store"
+    for oversized in (b"x" * ((1 << 20) + 1), b"grant_type=client_credentials&pad=" + b"x" * (1 << 20)):
+        too_large = await http.post("/54321/oauth2/token/", content=oversized, headers=form)
+        assert too_large.status_code == 413 and too_large.json()["error"] == "invalid_request"
     blank = await http.post("/54321/oauth2/token/", content=b"grant_type=client_credentials&scope=", headers=form)
     assert blank.status_code == 200 and blank.json()["scope"] == "restapi", "a blank scope is the default scope"
     not_a_tenant = await http.post("/abc/oauth2/token/", data={"grant_type": "client_credentials"})

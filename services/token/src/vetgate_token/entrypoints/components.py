@@ -58,5 +58,13 @@ class OAuthComponents:
 
 
 def claimed_client_id(headers: Mapping[str, str], form: Mapping[str, str]) -> str | None:
-    client_id, _ = extract_basic_authorization(headers)
-    return client_id or form.get("client_id")
+    """The client_id the request claims, by HTTP Basic or in the body.
+
+    Raises ValueError for a request that authenticates both ways or names two clients: RFC 6749 §5.2 makes
+    "more than one mechanism for authenticating the client" and "multiple credentials" invalid_request."""
+    basic_id: str | None = extract_basic_authorization(headers)[0]
+    if basic_id is None:
+        return form.get("client_id")
+    if "client_secret" in form or form.get("client_id", basic_id) != basic_id:
+        raise ValueError("more than one client authentication")
+    return basic_id

@@ -42,12 +42,13 @@ async def read_form(request: Request) -> dict[str, str] | JSONResponse:
     if content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return oauth_error(400, "invalid_request", "Send the parameters as a form (x-www-form-urlencoded)")
     items: list[tuple[str, Any]]
+    body = await request.body()  # outside the try: a body over the platform's limit is a 413, not a bad form
     try:
         if content_type == "application/x-www-form-urlencoded":
             # The standard library's parser: Starlette's (python-multipart) costs several times as much,
             # and the token endpoint's every request has a body like this.
-            items = parse_qsl((await request.body()).decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-        else:
+            items = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        else:  # Starlette parses the body read above (Request keeps it)
             items = (await request.form(max_fields=MAX_FIELDS)).multi_items()
     except Exception:  # a malformed body is the client's mistake, not a 500
         return oauth_error(400, "invalid_request", "The request body is not a valid form")
@@ -70,7 +71,12 @@ def oauth_routes(oauth: OAuthComponents) -> list[Route]:
         form = await read_form(request)
         if isinstance(form, JSONResponse):
             return form
-        client_id = claimed_client_id(request.headers, form)
+        try:
+            client_id = claimed_client_id(request.headers, form)
+        except ValueError:
+            return oauth_error(
+                400, "invalid_request", "Authenticate the client one way: HTTP Basic or client_secret in the body"
+            )
         source = request.client.host if request.client else "unknown"
         keys = [f"source:{source}"] + ([f"client:{client_id}"] if client_id else [])
         wait = oauth.throttle.retry_after(keys)
@@ -84,6 +90,8 @@ def oauth_routes(oauth: OAuthComponents) -> list[Route]:
         if isinstance(admitted, JSONResponse):
             return admitted
         form, keys, client_id = admitted
+        if not form.get("grant_type"):  # Authlib would call a missing one unsupported
+            return oauth_error(400, "invalid_request", "The grant_type parameter is required")
         client = await oauth.client_of_tenant(client_id, provet_id)
         public_uri = f"{oauth.base_url}{request.scope['path']}"  # the URL integrators use (TLS ends before us)
         if form.get("grant_type") in PERSON_GRANTS:
