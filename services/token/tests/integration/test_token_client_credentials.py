@@ -71,6 +71,11 @@ async def test_refusals_are_rfc_shaped(infra: Infrastructure, token_service: Tok
         "/11111/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic(client_id, secret)
     )
     assert elsewhere.status_code == 401, "a client of tenant 54321 does not exist at tenant 11111"
+    unknown = await http.post(
+        "/54321/oauth2/token/", data={"grant_type": "client_credentials"}, headers=basic("no-such-client", secret)
+    )
+    assert wrong.json() == elsewhere.json() == unknown.json(), "a wrong secret and an unknown client look alike"
+    assert unknown.headers["www-authenticate"] == 'Basic realm="vetgate"'
 
     grant = await http.post("/54321/oauth2/token/", data={"grant_type": "password"}, headers=basic(client_id, secret))
     assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
