@@ -6,7 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ProvetId = Annotated[int, Field(gt=0, description="The tenant's numeric id")]
+MAX_PROVET_ID = 2**31 - 1
+"""Tenants are stored as PostgreSQL ``integer``: a larger id is no tenant, and must fail validation, not the query."""
+ProvetId = Annotated[int, Field(gt=0, le=MAX_PROVET_ID, description="The tenant's numeric id")]
 GrantType = Literal["client_credentials", "authorization_code"]
 ClientType = Literal["confidential", "public"]
 

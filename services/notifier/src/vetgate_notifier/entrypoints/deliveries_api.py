@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_authz import Authorizer
 from vetgate_authz.fastapi import bearer_auth
+from vetgate_events.common import ProvetId
 
 from vetgate_notifier.adapters.delivery_log import DeliveryLog, scope
 from vetgate_notifier.adapters.ledger import Ledger
@@ -29,7 +30,7 @@ class RecoverRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     since: AwareDatetime
-    provet_id: int | None = None
+    provet_id: ProvetId | None = None
 
 
 def build_router(engine: AsyncEngine, ledger: Ledger, log: DeliveryLog, authorizer: Authorizer) -> APIRouter:
@@ -65,7 +66,7 @@ def build_router(engine: AsyncEngine, ledger: Ledger, log: DeliveryLog, authoriz
 
     @router.get("/v1/tenants/{provet_id}/deliveries", dependencies=[tenant_staff])
     async def tenant_deliveries(
-        provet_id: int,
+        provet_id: ProvetId,
         status: Status | None = None,
         since: AwareDatetime | None = None,
         before: AwareDatetime | None = None,
@@ -74,20 +75,20 @@ def build_router(engine: AsyncEngine, ledger: Ledger, log: DeliveryLog, authoriz
         return await listing(provet_id, status, since, before, limit)
 
     @router.get("/v1/tenants/{provet_id}/deliveries/{delivery_id}", dependencies=[tenant_staff])
-    async def tenant_delivery(provet_id: int, delivery_id: uuid.UUID) -> Any:
+    async def tenant_delivery(provet_id: ProvetId, delivery_id: uuid.UUID) -> Any:
         return await one(provet_id, delivery_id)
 
     @router.post("/v1/tenants/{provet_id}/deliveries/{delivery_id}/redeliver", dependencies=[tenant_staff])
-    async def tenant_redeliver(provet_id: int, delivery_id: uuid.UUID) -> JSONResponse:
+    async def tenant_redeliver(provet_id: ProvetId, delivery_id: uuid.UUID) -> JSONResponse:
         return await redeliver(provet_id, delivery_id)
 
     @router.post("/v1/tenants/{provet_id}/deliveries/recover", dependencies=[tenant_staff])
-    async def tenant_recover(provet_id: int, body: RecoverRequest) -> JSONResponse:
+    async def tenant_recover(provet_id: ProvetId, body: RecoverRequest) -> JSONResponse:
         return await recover(provet_id, body.since)
 
     @router.get("/v1/deliveries", dependencies=[support])
     async def all_deliveries(
-        provet_id: int | None = None,
+        provet_id: ProvetId | None = None,
         status: Status | None = None,
         since: AwareDatetime | None = None,
         before: AwareDatetime | None = None,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, status
 from sqlalchemy.ext.asyncio import AsyncEngine
 from vetgate_authz import Authorizer
 from vetgate_authz.fastapi import bearer_auth
+from vetgate_events.common import ProvetId
 
 from vetgate_provisioning.adapters.store import PostgresStore
 from vetgate_provisioning.domain.errors import NotFound
@@ -55,19 +56,21 @@ def build_router(c: ApiComponents) -> APIRouter:
     router = APIRouter(prefix="/v1/tenants/{provet_id}", tags=["virtual users"], dependencies=[staff])
 
     @router.get("/virtual-users")
-    async def list_virtual_users(provet_id: int) -> VirtualUserList:
+    async def list_virtual_users(provet_id: ProvetId) -> VirtualUserList:
         async with c.transaction() as store:
             users = await store.virtual_users.of_tenant(provet_id)
         return VirtualUserList(virtual_users=[VirtualUserView.of(u) for u in users])
 
     @router.get("/virtual-users/{virtual_user_id}")
-    async def get_virtual_user(provet_id: int, virtual_user_id: str) -> VirtualUserView:
+    async def get_virtual_user(provet_id: ProvetId, virtual_user_id: str) -> VirtualUserView:
         async with c.transaction() as store:
             user = await virtual_user(store, provet_id, _id(virtual_user_id, "virtual user"))
         return VirtualUserView.of(user)
 
     @router.patch("/virtual-users/{virtual_user_id}")
-    async def patch_virtual_user(provet_id: int, virtual_user_id: str, change: VirtualUserChange) -> VirtualUserView:
+    async def patch_virtual_user(
+        provet_id: ProvetId, virtual_user_id: str, change: VirtualUserChange
+    ) -> VirtualUserView:
         async with c.transaction() as store:
             user = await change_virtual_user(
                 store,
@@ -80,7 +83,7 @@ def build_router(c: ApiComponents) -> APIRouter:
 
     @router.post("/applications/{activation_id}/secret-rotations", status_code=status.HTTP_202_ACCEPTED)
     async def rotate_secret(
-        provet_id: int,
+        provet_id: ProvetId,
         activation_id: str,
         request: Annotated[RotationRequest | None, Body()] = None,
     ) -> RotationAccepted:

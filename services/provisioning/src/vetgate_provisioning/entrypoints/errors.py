@@ -32,7 +32,7 @@ async def _malformed(_: Request, exc: Exception) -> Response:
     fields = [
         {"field": ".".join(str(part) for part in e["loc"][1:]) or "body", "message": e["msg"]} for e in exc.errors()
     ]
-    return JSONResponse(error_body("invalid_request", "the request body is not valid", fields), status_code=422)
+    return JSONResponse(error_body("invalid_request", "the request is not valid", fields), status_code=422)
 
 
 def install_error_handlers(app: FastAPI) -> None:

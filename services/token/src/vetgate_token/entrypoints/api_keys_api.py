@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse, Response
+from vetgate_events.common import ProvetId
 
 from vetgate_token.domain.api_keys import Environment, RetirementPolicy
 from vetgate_token.entrypoints.api_key_schemas import (
@@ -39,7 +40,7 @@ def build_router(oauth: OAuthComponents, retirement: KeyRetirement) -> APIRouter
     Support = Annotated[Caller, Depends(caller_dependency(oauth, support_only=True))]
 
     @router.post("/tenants/{provet_id}/api-keys", status_code=201)
-    async def create_key(provet_id: int, body: NewApiKey, caller: Staff) -> Response:
+    async def create_key(provet_id: ProvetId, body: NewApiKey, caller: Staff) -> Response:
         try:
             record, key = await keys.create(
                 provet_id,
@@ -53,27 +54,27 @@ def build_router(oauth: OAuthComponents, retirement: KeyRetirement) -> APIRouter
         return JSONResponse({**key_out(record), "key": key}, 201, NO_STORE)
 
     @router.get("/tenants/{provet_id}/api-keys")
-    async def list_keys(provet_id: int, caller: Staff) -> dict[str, Any]:
+    async def list_keys(provet_id: ProvetId, caller: Staff) -> dict[str, Any]:
         return {"keys": [key_out(k) for k in await keys.keys_of(provet_id)]}
 
     @router.post("/tenants/{provet_id}/api-key-exceptions", status_code=201)
-    async def grant_exception(provet_id: int, body: NewException, caller: Support) -> dict[str, Any]:
+    async def grant_exception(provet_id: ProvetId, body: NewException, caller: Support) -> dict[str, Any]:
         granted = await keys.grant_exception(
             provet_id, reason=body.reason, expires_at=body.expires_at, actor=caller.client_id
         )
         return jsonable(granted)
 
     @router.get("/tenants/{provet_id}/api-key-exceptions")
-    async def list_exceptions(provet_id: int, caller: Support) -> dict[str, Any]:
+    async def list_exceptions(provet_id: ProvetId, caller: Support) -> dict[str, Any]:
         return {"exceptions": [jsonable(e) for e in await keys.exceptions_of(provet_id)]}
 
     @router.get("/tenants/{provet_id}/environment")
-    async def get_environment(provet_id: int, caller: Support) -> dict[str, Any]:
+    async def get_environment(provet_id: ProvetId, caller: Support) -> dict[str, Any]:
         async with oauth.engine.connect() as conn:
             return {"provet_id": provet_id, "environment": await keys_model.environment_of(conn, provet_id)}
 
     @router.put("/tenants/{provet_id}/environment")
-    async def put_environment(provet_id: int, body: EnvironmentIn, caller: Support) -> dict[str, Any]:
+    async def put_environment(provet_id: ProvetId, body: EnvironmentIn, caller: Support) -> dict[str, Any]:
         async with oauth.engine.begin() as conn:
             await keys_model.set_environment(conn, provet_id, body.environment)
         keys_model.audit.info(

@@ -14,6 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AuthorizationEndpointMixin
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from vetgate_events.common import ProvetId
 from vetgate_platform.logs import get_logger
 
 from vetgate_token.adapters import grant_store
@@ -80,7 +81,7 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
         return response
 
     @router.get("/{provet_id}/oauth2/authorize/")
-    async def authorize(provet_id: int, request: Request) -> Response:
+    async def authorize(provet_id: ProvetId, request: Request) -> Response:
         v = await validated(provet_id, request)
         if isinstance(v, Response):
             return v
@@ -88,7 +89,7 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
         return show(provet_id, request, v, session, person=await signed_in(session, provet_id), username="")
 
     @router.post("/{provet_id}/oauth2/authorize/")
-    async def decide(provet_id: int, request: Request) -> Response:
+    async def decide(provet_id: ProvetId, request: Request) -> Response:
         form = {k: v for k, v in (await request.form()).multi_items() if isinstance(v, str)}
         session = oauth.sessions.load(request, provet_id)
         if session is None or not csrf_ok(session, form.get("csrf_token")):

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from vetgate_events.common import ProvetId
 
 from vetgate_token.adapters.keys import ALGORITHM
 from vetgate_token.domain.claims import issuer
@@ -46,18 +47,18 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
     router = APIRouter()
 
     @router.get("/{provet_id}/oauth2/jwks/")
-    async def jwks(provet_id: int) -> JSONResponse:
+    async def jwks(provet_id: ProvetId) -> JSONResponse:
         # Short cache: a rotated-in key must reach verifiers well before it signs much.
         return JSONResponse(
             oauth.keys.jwks(), headers={"Cache-Control": "public, max-age=60"}, media_type="application/jwk-set+json"
         )
 
     @router.get("/{provet_id}/oauth2/.well-known/openid-configuration")
-    async def openid_configuration(provet_id: int) -> JSONResponse:
+    async def openid_configuration(provet_id: ProvetId) -> JSONResponse:
         return JSONResponse(metadata(oauth.base_url, provet_id), headers=CACHEABLE)
 
     @router.get("/.well-known/oauth-authorization-server/{provet_id}/oauth2")
-    async def authorization_server_metadata(provet_id: int) -> JSONResponse:
+    async def authorization_server_metadata(provet_id: ProvetId) -> JSONResponse:
         # RFC 8414 §3: the well-known segment goes between host and the issuer's path.
         return JSONResponse(metadata(oauth.base_url, provet_id), headers=CACHEABLE)
 

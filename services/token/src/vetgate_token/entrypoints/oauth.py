@@ -7,9 +7,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 import starlette.responses
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from vetgate_events.common import MAX_PROVET_ID
 from vetgate_platform.logs import get_logger
 
 from vetgate_token.domain.api_keys import looks_like_api_key
@@ -60,6 +62,14 @@ async def read_form(request: Request) -> dict[str, str] | JSONResponse:
     return values
 
 
+def tenant_of(request: Request) -> int:
+    """The path's provet_id; one no tenant can have is no route, like a non-numeric one (ADR 0018)."""
+    provet_id: int = request.path_params["provet_id"]
+    if not 0 < provet_id <= MAX_PROVET_ID:
+        raise HTTPException(404)
+    return provet_id
+
+
 def oauth_routes(oauth: OAuthComponents) -> list[Route]:
     """The token, revocation and introspection endpoints, as plain Starlette routes (ADR 0018).
 
@@ -86,7 +96,7 @@ def oauth_routes(oauth: OAuthComponents) -> list[Route]:
         return form, keys, client_id
 
     async def token(request: Request) -> Response:
-        provet_id: int = request.path_params["provet_id"]
+        provet_id = tenant_of(request)
         admitted = await admit(request)
         if isinstance(admitted, JSONResponse):
             return admitted
@@ -114,7 +124,7 @@ def oauth_routes(oauth: OAuthComponents) -> list[Route]:
         return JSONResponse(result.body, result.status, dict(result.headers) | NO_STORE)
 
     async def revoke(request: Request) -> Response:
-        provet_id: int = request.path_params["provet_id"]
+        provet_id = tenant_of(request)
         admitted = await admit(request)
         if isinstance(admitted, JSONResponse):
             return admitted
@@ -139,7 +149,7 @@ def oauth_routes(oauth: OAuthComponents) -> list[Route]:
         return Response(status_code=200, headers=NO_STORE)
 
     async def introspect(request: Request) -> Response:
-        provet_id: int = request.path_params["provet_id"]
+        provet_id = tenant_of(request)
         admitted = await admit(request)
         if isinstance(admitted, JSONResponse):
             return admitted

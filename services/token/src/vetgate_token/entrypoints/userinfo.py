@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from vetgate_events.common import ProvetId
 
 from vetgate_token.entrypoints.components import OAuthComponents
 
@@ -18,7 +19,7 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
     router = APIRouter()
 
     @router.api_route("/{provet_id}/oauth2/userinfo/", methods=["GET", "POST"])
-    async def userinfo(provet_id: int, request: Request) -> Response:
+    async def userinfo(provet_id: ProvetId, request: Request) -> Response:
         authorization = request.headers.get("authorization", "")
         if authorization[:7].lower() != "bearer ":
             # RFC 6750 §3.1: a request without credentials gets the challenge, without an error code.

@@ -25,7 +25,13 @@ from vetgate_token.service_layer.prepared import GrantCall, PreparedRequest, Tok
 
 CLIENT_AUTHENTICATION_FAILED = "Client authentication failed"
 
-__all__ = ["CLIENT_AUTHENTICATION_FAILED", "GrantCall", "PreparedRequest", "TokenResponse", "VetgateAuthorizationServer"]
+__all__ = [
+    "CLIENT_AUTHENTICATION_FAILED",
+    "GrantCall",
+    "PreparedRequest",
+    "TokenResponse",
+    "VetgateAuthorizationServer",
+]
 
 
 class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]

@@ -1,0 +1,55 @@
+"""Every service through the running stack: a client's mistake gets a 4xx that says what is wrong, never a
+500, and the service keeps answering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+from stack_helpers import RunningStack
+from vetgate_devstack.token_server import client_credentials_token
+
+FORM = "application/x-www-form-urlencoded"
+NO_TENANT = 2**31  # one past what PostgreSQL's integer holds: numeric, but no tenant can have it
+
+
+def test_bodies_over_a_mebibyte_are_refused_before_they_are_read(stack: RunningStack) -> None:
+    admin = stack.credentials["tenants"][0]["admin"]
+    huge = b"grant_type=client_credentials&pad=" + b"x" * (1 << 21)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit must hold while the body arrives
+        yield from (huge[i : i + 65536] for i in range(0, len(huge), 65536))
+
+    with httpx.Client(auth=(admin["client_id"], admin["client_secret"])) as http:
+        for body in (huge, chunks()):
+            refused = http.post(admin["token_url"], content=body, headers={"content-type": FORM})
+            assert refused.status_code == 413 and refused.json()["error"] == "invalid_request", refused.text
+        catalogue = http.post(f"{stack.urls['catalogue']}/v1/templates", content=huge, headers={"content-type": FORM})
+        assert catalogue.status_code == 413
+        assert http.post(admin["token_url"], data={"grant_type": "client_credentials"}).status_code == 200
+
+
+async def test_a_provet_id_beyond_any_tenant_is_a_field_error_everywhere(stack: RunningStack) -> None:
+    support = {"Authorization": f"Bearer {await client_credentials_token(stack.credentials['support'])}"}
+    urls = stack.urls
+    tenant_routes = [
+        f"{urls['catalogue']}/v1/tenants/{NO_TENANT}/applications",
+        f"{urls['provisioning']}/v1/tenants/{NO_TENANT}/virtual-users",
+        f"{urls['notifier']}/v1/tenants/{NO_TENANT}/deliveries",
+        f"{urls['notifier']}/v1/deliveries?provet_id={NO_TENANT}",
+        f"{urls['token']}/v1/tenants/{NO_TENANT}/api-keys",
+        f"{urls['token']}/{NO_TENANT}/oauth2/.well-known/openid-configuration",
+    ]
+    async with httpx.AsyncClient(headers=support) as http:
+        for url in tenant_routes:
+            answer = await http.get(url)
+            assert answer.status_code == 422, (url, answer.status_code, answer.text)
+            assert "provet_id" in answer.text, (url, answer.text)
+        oauth = await http.post(f"{urls['token']}/{NO_TENANT}/oauth2/token/", data={"grant_type": "client_credentials"})
+        assert oauth.status_code == 404, "like a non-numeric tenant: no route"
+        publish = await http.post(
+            f"{urls['catalogue']}/v1/templates/00000000-0000-0000-0000-000000000000/publish",
+            json={"tenants": [NO_TENANT]},
+        )
+        assert publish.status_code == 422, publish.text
+        assert (await http.get(f"{urls['catalogue']}/v1/tenants/1001/applications")).status_code == 200
