@@ -53,3 +53,35 @@ async def test_a_provet_id_beyond_any_tenant_is_a_field_error_everywhere(stack: 
         )
         assert publish.status_code == 422, publish.text
         assert (await http.get(f"{urls['catalogue']}/v1/tenants/1001/applications")).status_code == 200
+
+
+async def test_text_with_a_nul_character_is_refused_not_a_500(stack: RunningStack) -> None:
+    """PostgreSQL cannot store U+0000 in text; whichever route a client sends it to, it hears why."""
+    support = {"Authorization": f"Bearer {await client_credentials_token(stack.credentials['support'])}"}
+    urls = stack.urls
+    async with httpx.AsyncClient() as http:
+        answers = [
+            await http.post(
+                f"{urls['token']}/1001/oauth2/token/",
+                data={"grant_type": "client_credentials", "client_id": "\x00", "client_secret": "x"},
+            ),
+            await http.post(
+                f"{urls['token']}/v1/tenants/1001/api-keys",
+                json={"name": "k\x00", "integration": "Lab", "owner_email": "ada@lab.example"},
+                headers=support,
+            ),
+            await http.post(
+                f"{urls['catalogue']}/v1/templates",
+                json={
+                    "name": "Lab\x00Sync",
+                    "description": "Lab results into consultations",
+                    "owner": {"name": "Ada Lab", "email": "ada@lab.example"},
+                    "grant_type": "client_credentials",
+                    "delivery": {"kind": "hook_url", "url": "http://127.0.0.1:9/hook"},
+                },
+                headers=support,
+            ),
+        ]
+    for answer in answers:
+        assert answer.status_code == 400, (answer.request.url, answer.status_code, answer.text)
+        assert answer.json()["error"] == "invalid_request", answer.text

@@ -1,4 +1,5 @@
-"""The FastAPI shell every service shares: /healthz, /readyz, /metrics, request logging and a body limit."""
+"""The FastAPI shell every service shares: /healthz, /readyz, /metrics, request logging, a body limit, and
+refusals for values the database cannot store."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -146,6 +149,33 @@ async def _request_too_large(_: Request, exc: Exception) -> Response:
     return too_large(exc.limit)
 
 
+def unstorable(exc: DBAPIError) -> bool:
+    """Whether the database refused a value of the request rather than failed: text with a NUL character,
+    a number beyond its column, anything the client can send and no validator thought of.
+
+    That is PostgreSQL's class 22 "data exception", or asyncpg's own check of an argument before sending it
+    (an InterfaceError that is also a ValueError: "invalid input for query argument")."""
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    return isinstance(cause, asyncpg.exceptions.DataError) or (
+        isinstance(cause, asyncpg.exceptions.InterfaceError) and isinstance(cause, ValueError)
+    )
+
+
+async def _unstorable_value(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    if not unstorable(exc):
+        raise exc  # a failure of ours: the server error middleware logs it and answers 500
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    log.info("request refused: a value the database cannot store", error=type(cause).__name__)  # no value
+    return JSONResponse(
+        {
+            "error": "invalid_request",
+            "error_description": "A value in the request cannot be stored (a NUL character, or a number out of range)",
+        },
+        400,
+    )
+
+
 def create_service_app(
     service: str,
     checks: Sequence[ReadinessCheck],
@@ -158,6 +188,7 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, limit=max_request_bytes)
     app.add_middleware(CorrelationMiddleware, service=service)
     app.add_exception_handler(RequestTooLarge, _request_too_large)
+    app.add_exception_handler(DBAPIError, _unstorable_value)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
