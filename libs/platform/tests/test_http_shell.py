@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -89,3 +90,23 @@ async def test_bodies_over_the_limit_are_refused_whether_declared_or_chunked() -
             "error": "invalid_request",
             "error_description": "The request body exceeds 1000 bytes",
         }, case
+
+
+async def test_field_errors_name_the_field_and_never_echo_the_input() -> None:
+    app = create_service_app("fieldtest", [])
+
+    @app.post("/things")
+    async def create(thing: dict[str, uuid.UUID]) -> dict[str, int]:
+        return {"things": len(thing)}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as http:
+        secret = await http.post("/things", json={"id": "s3cr3t-not-a-uuid"})
+        # A lone surrogate (valid JSON, no valid UTF-8): quoting it back used to make rendering fail, a 500.
+        surrogate = await http.post(
+            "/things", content=b'{"id": "\\ud800"}', headers={"content-type": "application/json"}
+        )
+    for answer in (secret, surrogate):
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"] == ["body", "id"]
+        assert "input" not in answer.json()["detail"][0]
+    assert "s3cr3t" not in secret.text

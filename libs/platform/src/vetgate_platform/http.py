@@ -4,6 +4,7 @@ refusals for values the database cannot store."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 import asyncpg
 import structlog
 from fastapi import FastAPI, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy.exc import DBAPIError
@@ -176,6 +178,23 @@ async def _unstorable_value(_: Request, exc: Exception) -> Response:
     )
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: an answer that quotes what a client sent (a message
+    naming the character it stumbled on) must render even when that is a lone surrogate, which UTF-8 cannot
+    encode and the default rendering turned into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+async def _field_errors(_: Request, exc: Exception) -> Response:
+    """FastAPI's 422 with field errors, minus the ``input`` it echoes: the field may hold a secret, and no
+    error message of ours repeats one."""
+    assert isinstance(exc, RequestValidationError)
+    detail = [{"type": e["type"], "loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+    return AsciiJSONResponse({"detail": detail}, 422)
+
+
 def create_service_app(
     service: str,
     checks: Sequence[ReadinessCheck],
@@ -189,6 +208,7 @@ def create_service_app(
     app.add_middleware(CorrelationMiddleware, service=service)
     app.add_exception_handler(RequestTooLarge, _request_too_large)
     app.add_exception_handler(DBAPIError, _unstorable_value)
+    app.add_exception_handler(RequestValidationError, _field_errors)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

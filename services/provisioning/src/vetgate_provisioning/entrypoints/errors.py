@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from vetgate_platform.http import AsciiJSONResponse
 
 from vetgate_provisioning.domain.errors import Conflict, InvalidRequest, NotFound, ProvisioningError
 
@@ -32,7 +33,7 @@ async def _malformed(_: Request, exc: Exception) -> Response:
     fields = [
         {"field": ".".join(str(part) for part in e["loc"][1:]) or "body", "message": e["msg"]} for e in exc.errors()
     ]
-    return JSONResponse(error_body("invalid_request", "the request is not valid", fields), status_code=422)
+    return AsciiJSONResponse(error_body("invalid_request", "the request is not valid", fields), status_code=422)
 
 
 def install_error_handlers(app: FastAPI) -> None:
