@@ -93,23 +93,33 @@ class CorrelationMiddleware:
         return child
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: an answer that quotes what a client sent (a message
+    naming the character it stumbled on) must render even when that is a lone surrogate, which UTF-8 cannot
+    encode and the default rendering turned into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+def refusal(status: int, description: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """``invalid_request`` in the shape of all our refusals, which is RFC 6749 §5.2's (the OAuth endpoints
+    must answer in it anyway). ``description`` never repeats what the client sent."""
+    return JSONResponse({"error": "invalid_request", "error_description": description}, status, headers)
+
+
 class RequestTooLarge(HTTPException):
     """A body sent without a declared length grew past the limit while the app was reading it.
 
     An HTTPException because FastAPI re-raises those from body parsing (any other exception becomes its
-    generic 400), so the app's handler for this class answers, in the same shape as an up-front refusal."""
+    generic 400), so the app's handler for this class answers, as for a declared length over the limit."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"The request body exceeds {limit} bytes")
-        self.limit = limit
 
-
-def too_large(limit: int) -> JSONResponse:
-    """413 in the shape of our refusals (RFC 6749 §5.2's, which the OAuth endpoints must use anyway).
-
-    ``Connection: close``: the unread rest of the body is not worth receiving just to keep the connection."""
-    description = RequestTooLarge(limit).detail
-    return JSONResponse({"error": "invalid_request", "error_description": description}, 413, {"Connection": "close"})
+    def response(self) -> JSONResponse:
+        # Connection: close, because the unread rest of the body is not worth receiving to keep the connection.
+        return refusal(413, self.detail, {"Connection": "close"})
 
 
 class BodyLimitMiddleware:
@@ -129,7 +139,7 @@ class BodyLimitMiddleware:
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"")
         if declared.isdigit():  # servers refuse malformed ones; any other is counted below like chunks
             if int(declared) > self.limit:
-                await too_large(self.limit)(scope, receive, send)
+                await RequestTooLarge(self.limit).response()(scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -148,43 +158,29 @@ class BodyLimitMiddleware:
 
 async def _request_too_large(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestTooLarge)
-    return too_large(exc.limit)
+    return exc.response()
 
 
-def unstorable(exc: DBAPIError) -> bool:
-    """Whether the database refused a value of the request rather than failed: text with a NUL character,
-    a number beyond its column, anything the client can send and no validator thought of.
+def refused_value(exc: DBAPIError) -> BaseException | None:
+    """The driver's error when the database refused a value of the request rather than failed: text with a
+    NUL character, a number beyond its column, anything a client can send and no validator thought of.
 
     That is PostgreSQL's class 22 "data exception", or asyncpg's own check of an argument before sending it
     (an InterfaceError that is also a ValueError: "invalid input for query argument")."""
-    cause = exc.orig.__cause__ if exc.orig is not None else None
-    return isinstance(cause, asyncpg.exceptions.DataError) or (
+    cause: BaseException | None = exc.orig.__cause__ if exc.orig is not None else None
+    refused = isinstance(cause, asyncpg.exceptions.DataError) or (
         isinstance(cause, asyncpg.exceptions.InterfaceError) and isinstance(cause, ValueError)
     )
+    return cause if refused else None
 
 
 async def _unstorable_value(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
-    if not unstorable(exc):
+    cause = refused_value(exc)
+    if cause is None:
         raise exc  # a failure of ours: the server error middleware logs it and answers 500
-    cause = exc.orig.__cause__ if exc.orig is not None else None
     log.info("request refused: a value the database cannot store", error=type(cause).__name__)  # no value
-    return JSONResponse(
-        {
-            "error": "invalid_request",
-            "error_description": "A value in the request cannot be stored (a NUL character, or a number out of range)",
-        },
-        400,
-    )
-
-
-class AsciiJSONResponse(JSONResponse):
-    """JSON with every non-ASCII character escaped: an answer that quotes what a client sent (a message
-    naming the character it stumbled on) must render even when that is a lone surrogate, which UTF-8 cannot
-    encode and the default rendering turned into a 500."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+    return refusal(400, "A value in the request cannot be stored (a NUL character, or a number out of range)")
 
 
 async def _field_errors(_: Request, exc: Exception) -> Response:
