@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Awaitable, Iterator
 
 import httpx
 from stack_helpers import RunningStack
@@ -85,3 +86,51 @@ async def test_text_with_a_nul_character_is_refused_not_a_500(stack: RunningStac
     for answer in answers:
         assert answer.status_code == 400, (answer.request.url, answer.status_code, answer.text)
         assert answer.json()["error"] == "invalid_request", answer.text
+
+
+HOSTILE_PATH_VALUES = ["%00", "99999999999999999999", "-1", "a" * 3000, "%ED%A0%80", "..%2F..%2Fadmin", "1%0d%0aX:y"]
+# None of these can be a valid body for any route, so no request below changes the shared stack's state.
+HOSTILE_BODIES = [b"[]", b"null", b'"\\u0000"', b"[" * 20000 + b"]" * 20000, b"\xff\xfe{", b"{"]
+PAGE_PARAMETERS = ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "nonce"]
+HOSTILE_TEXT = ["", "\x00", "\u00e9\u202e", "a" * 5000, "%", "&&==", "https://evil.example/cb"]
+
+
+async def status_of(request: Awaitable[httpx.Response]) -> int:
+    """The answer's status; a connection the server dropped (uvicorn does after an unhandled error) is a 500."""
+    try:
+        return (await request).status_code
+    except httpx.TransportError:
+        return 500
+
+
+async def test_no_route_of_any_service_answers_500_to_hostile_input(stack: RunningStack) -> None:
+    """Every route in every service's OpenAPI document, with hostile path values and bodies, and the
+    authorization page with hostile parameters: each answer is a 4xx (or a 2xx for a harmless GET)."""
+    support = {"Authorization": f"Bearer {await client_credentials_token(stack.credentials['support'])}"}
+    failures: list[tuple[str, str, int]] = []
+    asked = 0
+    async with httpx.AsyncClient(headers=support, timeout=30) as http:
+        for service in ("token", "catalogue", "provisioning", "notifier"):
+            base = stack.urls[service]
+            for path, operations in (await http.get(f"{base}/openapi.json")).json()["paths"].items():
+                for method in operations:
+                    for value in HOSTILE_PATH_VALUES if "{" in path else [""]:
+                        url = base + re.sub(r"{\w+}", value, path)
+                        bodies = HOSTILE_BODIES if method in ("post", "put", "patch") else [None]
+                        for body in bodies:
+                            headers = {"content-type": "application/json"} if body is not None else {}
+                            status = await status_of(http.request(method.upper(), url, content=body, headers=headers))
+                            asked += 1
+                            if status >= 500:
+                                failures.append((method, url[:100], status))
+        authorize = f"{stack.urls['token']}/1001/oauth2/authorize/"
+        for name in PAGE_PARAMETERS:
+            for text in HOSTILE_TEXT:
+                status = await status_of(
+                    http.get(authorize, params={"response_type": "code", "client_id": "x", name: text})
+                )
+                asked += 1
+                if status >= 500:
+                    failures.append(("get", f"authorize {name}={text[:10]!r}", status))
+    assert asked > 500, "the OpenAPI documents list the routes"
+    assert failures == []
