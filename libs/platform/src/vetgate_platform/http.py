@@ -25,13 +25,12 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vetgate_platform.logs import get_logger
+from vetgate_platform.settings import MAX_REQUEST_BYTES
 
 log = get_logger(__name__)
 
 HTTP_REQUESTS = Counter("vetgate_http_requests_total", "HTTP requests", ["service", "method", "status"])
 HTTP_LATENCY = Histogram("vetgate_http_request_seconds", "HTTP request latency", ["service", "method"])
-MAX_REQUEST_BYTES = 1 << 20
-"""No request of ours needs more than a few kilobytes; without a limit one client could fill the memory."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vetgate_platform.sealing import SealingPublicKey
 
+MAX_REQUEST_BYTES = 1 << 20
+"""No request of ours needs more than a few kilobytes; without a limit one client could fill the memory."""
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
@@ -66,7 +69,7 @@ class ServiceSettings(BaseSettings):
         description="Seconds between reports of API-key uses to the token service",
     )
     max_request_bytes: int = Field(
-        default=1 << 20,
+        default=MAX_REQUEST_BYTES,
         gt=0,
         validation_alias=AliasChoices("VETGATE_MAX_REQUEST_BYTES", "max_request_bytes"),
         description="Request bodies over this are refused with 413 before they are read",

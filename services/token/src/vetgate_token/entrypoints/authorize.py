@@ -57,10 +57,6 @@ def build_router(oauth: OAuthComponents) -> APIRouter:
                 return error_page(PAGE_ERRORS.get(error.error, PAGE_ERRORS["invalid_request"]))
             _, _, headers = oauth.server.handle_error_response(prepared, error)
             return redirect(dict(headers)["Location"])
-        except ValueError:
-            # Authlib quotes parameters into its error descriptions, and refuses (ValueError) a description with
-            # characters RFC 6749 §5.2 forbids: an unsupported response_type holding one never became an error.
-            return error_page(PAGE_ERRORS["invalid_request"])
 
     async def signed_in(session: dict[str, Any] | None, provet_id: int) -> Person | None:
         person_id = session.get("person") if session else None

@@ -18,7 +18,7 @@ from vetgate_token.domain.api_keys import looks_like_api_key
 from vetgate_token.entrypoints.components import OAuthComponents, claimed_client_id
 from vetgate_token.service_layer.access_tokens import decode_own_token, revoke_token
 from vetgate_token.service_layer.api_keys import introspection_answer
-from vetgate_token.service_layer.authorization_server import CLIENT_AUTHENTICATION_FAILED
+from vetgate_token.service_layer.authorization_server import BASIC_CHALLENGE, CLIENT_AUTHENTICATION_FAILED
 from vetgate_token.service_layer.person_tokens import PERSON_GRANTS
 from vetgate_token.service_layer.prepared import GrantCall
 
@@ -133,7 +133,7 @@ def oauth_routes(oauth: OAuthComponents) -> list[Route]:
         if client is None:
             oauth.throttle.failed(keys)
             return oauth_error(
-                401, "invalid_client", CLIENT_AUTHENTICATION_FAILED, {"WWW-Authenticate": 'Basic realm="vetgate"'}
+                401, "invalid_client", CLIENT_AUTHENTICATION_FAILED, {"WWW-Authenticate": BASIC_CHALLENGE}
             )
         if not form.get("token"):
             return oauth_error(400, "invalid_request", "The token parameter is required")

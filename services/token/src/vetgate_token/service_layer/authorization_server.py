@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from authlib.oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import AuthorizationEndpointMixin, OAuth2Request
+from authlib.oauth2.rfc6749 import AuthorizationEndpointMixin, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 
 from vetgate_token.adapters.keys import KeyRing
@@ -24,8 +24,10 @@ from vetgate_token.service_layer.code_grants import AuthorizationCode, RefreshTo
 from vetgate_token.service_layer.prepared import GrantCall, PreparedRequest, TokenResponse, current_call, within
 
 CLIENT_AUTHENTICATION_FAILED = "Client authentication failed"
+BASIC_CHALLENGE = 'Basic realm="vetgate"'  # RFC 6749 §5.2: a 401 names the scheme the client used
 
 __all__ = [
+    "BASIC_CHALLENGE",
     "CLIENT_AUTHENTICATION_FAILED",
     "GrantCall",
     "PreparedRequest",
@@ -60,7 +62,12 @@ class VetgateAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def consent_grant(self, request: PreparedRequest, call: GrantCall) -> AuthorizationEndpointMixin:
         """The validated authorization request (RFC 6749 §4.1.1); raises OAuth2Error when it is not."""
         with within(call):
-            return self.get_consent_grant(request)
+            try:
+                return self.get_consent_grant(request)
+            except ValueError as exc:
+                # Authlib quotes parameters into its error descriptions and refuses (ValueError) one holding
+                # characters RFC 6749 §5.2 forbids: a response_type with one never became an OAuth error.
+                raise InvalidRequestError() from exc
 
     def authorization_response(
         self, grant: AuthorizationEndpointMixin, person: Person | None, call: GrantCall
@@ -88,8 +95,8 @@ class VetgateAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             # descriptions tell these apart (an oracle for client ids) and print our methods as a Python list.
             body = {**body, "error_description": CLIENT_AUTHENTICATION_FAILED}
             headers = [(name, value) for name, value in headers if name.lower() != "www-authenticate"]
-            if status == 401:  # RFC 6749 §5.2: the scheme the client used
-                headers.append(("WWW-Authenticate", 'Basic realm="vetgate"'))
+            if status == 401:
+                headers.append(("WWW-Authenticate", BASIC_CHALLENGE))
         return status, body, headers
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
